@@ -1,0 +1,2 @@
+namespace XraySynth;
+internal static class Placeholder { }
