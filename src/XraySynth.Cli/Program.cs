@@ -1,1 +1,19 @@
-return 0;
+using System.CommandLine;
+using XraySynth;
+using XraySynth.Cli;
+
+// A CUDA libtorch from a PyTorch install must be loaded before anything touches torch.
+var libtorch = Cli.LibTorchFromArgs(args) ?? Environment.GetEnvironmentVariable(TorchRuntime.LibTorchVariable);
+if (!string.IsNullOrEmpty(libtorch))
+{
+    try
+    {
+        TorchRuntime.UseLibTorch(libtorch);
+    }
+    catch (DeviceException e)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return ExitCodes.BadInput;
+    }
+}
+return Cli.Run(args, Console.Out, Console.Error);

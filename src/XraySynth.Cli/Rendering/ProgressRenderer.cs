@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+namespace XraySynth.Cli.Rendering;
+
+/// <summary>Renders Core's <see cref="ProgressInfo"/> reports: a live bar (rate, ETA) on an interactive terminal,
+/// plain throttled lines otherwise (logs, CI, tests).</summary>
+public static class ProgressRenderer
+{
+    public static T Run<T>(TextWriter output, string title, Func<IProgress<ProgressInfo>, T> work)
+    {
+        bool terminal = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+        if (!terminal) return work(new LineProgress(output, title));
+        T result = default!;
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .HideCompleted(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new CountColumn(),
+                     new RateColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var tasks = new Dictionary<string, ProgressTask>();
+                var progress = new SyncProgress(info =>
+                {
+                    lock (tasks)
+                    {
+                        if (!tasks.TryGetValue(info.Stage, out var task))
+                            tasks[info.Stage] = task = ctx.AddTask(info.Stage == title ? title : $"{title}: {info.Stage}", maxValue: Math.Max(1, info.Total));
+                        task.MaxValue = Math.Max(1, info.Total);
+                        task.Value = info.Done;
+                    }
+                });
+                result = work(progress);
+            });
+        return result;
+    }
+
+    /// <summary>Calls back on the reporting thread (Progress&lt;T&gt; would post to the thread pool and reorder).</summary>
+    private sealed class SyncProgress(Action<ProgressInfo> report) : IProgress<ProgressInfo>
+    {
+        public void Report(ProgressInfo value) => report(value);
+    }
+
+    /// <summary>A line per 10% or per 10 s, whichever comes first, and one at the end.</summary>
+    private sealed class LineProgress(TextWriter output, string title) : IProgress<ProgressInfo>
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly Lock _gate = new();
+        private double _lastTime = double.NegativeInfinity;
+        private long _lastDone = -1;
+        private string _lastStage = "";
+
+        public void Report(ProgressInfo p)
+        {
+            lock (_gate)
+            {
+                double t = _clock.Elapsed.TotalSeconds;
+                bool stageChanged = p.Stage != _lastStage;
+                bool due = stageChanged || p.Done == p.Total || t - _lastTime >= 10 || (p.Done - _lastDone) * 10 >= p.Total;
+                if (!due || p.Done == _lastDone && !stageChanged) return;
+                if (stageChanged && _lastStage != "") _clock.Restart();
+                t = _clock.Elapsed.TotalSeconds;
+                // The first report of a stage has no time base yet: no rate, no ETA.
+                double rate = !(stageChanged && _lastStage != "") && t > 0.05 ? p.Done / t : 0;
+                var speed = rate > 0 ? $", {rate:F1} {p.Unit}/s" : "";
+                var eta = rate > 0 && p.Done < p.Total ? $", ETA {TimeSpan.FromSeconds((p.Total - p.Done) / rate):hh\\:mm\\:ss}" : "";
+                var stage = p.Stage == title ? title : $"{title}: {p.Stage}";
+                output.WriteLine($"{stage} {p.Done}/{p.Total} {p.Unit} ({100.0 * p.Done / Math.Max(1, p.Total):F0}%){speed}{eta}");
+                _lastTime = _clock.Elapsed.TotalSeconds;
+                _lastDone = p.Done;
+                _lastStage = p.Stage;
+            }
+        }
+    }
+
+    private sealed class CountColumn : ProgressColumn
+    {
+        public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime) =>
+            new Text($"{task.Value:F0}/{task.MaxValue:F0}");
+    }
+
+    private sealed class RateColumn : ProgressColumn
+    {
+        public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime) =>
+            new Text(task.Speed is { } s ? $"{s:F1} img/s" : "", new Style(Color.Grey));
+    }
+}

@@ -1,2 +1,0 @@
-namespace XraySynth;
-internal static class Placeholder { }
