@@ -81,7 +81,11 @@ public static class Phantoms
         var rng = new Random(o.Seed);
         var jobs = new List<ImageJob>();
         studies = positives = 0;
-        int validCount = Math.Clamp((int)Math.Round(o.Patients * o.ValidFraction), 1, o.Patients - 1);
+        // At least two patients per split where possible, so each split can hold both labels.
+        int minPerSplit = o.Patients >= 4 ? 2 : 1;
+        int validCount = Math.Clamp((int)Math.Round(o.Patients * o.ValidFraction), minPerSplit, o.Patients - minPerSplit);
+        var seenInSplit = new int[2];
+        int labelPhase = rng.Next(2);
         var isValid = new bool[o.Patients];
         for (int i = 0; i < validCount; i++) isValid[i] = true;
         rng.Shuffle(isValid);
@@ -95,7 +99,9 @@ public static class Phantoms
             {
                 var part = rng.NextDouble() < 0.85 ? mainPart : o.Parts[rng.Next(o.Parts.Count)];
                 int studyNo = perPart[part] = perPart.GetValueOrDefault(part) + 1;
-                int label = rng.NextDouble() < 0.5 ? 1 : 0;
+                // A patient's first study alternates the label within its split (both classes guaranteed),
+                // later studies are random.
+                int label = s == 0 ? (seenInSplit[(int)split]++ + labelPhase) % 2 : rng.NextDouble() < 0.5 ? 1 : 0;
                 studies++;
                 positives += label;
                 int views = 1 + rng.Next(4);

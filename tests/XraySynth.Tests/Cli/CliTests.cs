@@ -1,0 +1,84 @@
+using XraySynth.Cli;
+using XraySynth.Tests.Support;
+
+namespace XraySynth.Tests.Cli;
+
+public class CliTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = XraySynth.Cli.Cli.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public void Help_ListsTheVerbs()
+    {
+        var (code, output, _) = Run("--help");
+        Assert.Equal(0, code);
+        foreach (var verb in new[] { "demo", "phantoms", "prepare", "bench", "env" }) Assert.Contains(verb, output);
+        var prepare = Run("prepare", "--help").Out;
+        Assert.Contains("--val-fraction", prepare);
+        Assert.Contains("--contrast", prepare);
+    }
+
+    [Fact]
+    public void Prepare_MissingRoot_ExitsTwoWithMessageNamingIt()
+    {
+        using var tmp = new TempDir();
+        var (code, _, err) = Run("prepare", "--mura", "/nonexistent/MURA", "--out", tmp.Combine("out"));
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains("error: /nonexistent/MURA", err);
+        Assert.Contains("fix:", err);
+    }
+
+    [Fact]
+    public void Prepare_UnknownOptionValue_IsAUsageError()
+    {
+        var (code, _, err) = Run("prepare", "--mura", "x", "--out", "y", "--fit", "stretch");
+        Assert.NotEqual(0, code);
+        Assert.Contains("stretch", err);
+    }
+
+    [Fact]
+    public void PhantomsThenPrepare_EndToEnd_PrintsSummary()
+    {
+        using var tmp = new TempDir();
+        var gen = Run("phantoms", "--out", tmp.Combine("mura"), "--patients", "12", "--max-side", "64", "--parts", "shoulder,elbow", "--seed", "4");
+        Assert.Equal(0, gen.Code);
+        Assert.Contains("phantoms:", gen.Out);
+        var (code, output, err) = Run("prepare", "--mura", tmp.Combine("mura"), "--out", tmp.Combine("out"), "--parts", "shoulder,elbow",
+            "--resolution", "16", "--classifier-size", "24", "--val-fraction", "0", "--contrast", "autocontrast");
+        Assert.True(code == 0, err);
+        Assert.Contains("GAN training set: gan-16.zip", output);
+        Assert.Contains("elbow", output);
+        Assert.Contains("images/s", output);
+        Assert.True(File.Exists(tmp.Combine("out", "gan-16.zip")));
+    }
+
+    [Fact]
+    public void Parts_AllAndCommaLists_Resolve()
+    {
+        Assert.Equal(7, XraySynth.Cli.Commands.CommonOptions.ResolveParts(["all"]).Count);
+        Assert.Equal(["shoulder", "hand"], XraySynth.Cli.Commands.CommonOptions.ResolveParts(["Shoulder, hand", "hand"]));
+    }
+
+    [Fact]
+    public void LibTorchFromArgs_ReadsBothForms()
+    {
+        Assert.Equal("/a", XraySynth.Cli.Cli.LibTorchFromArgs(["env", "--libtorch", "/a"]));
+        Assert.Equal("/b", XraySynth.Cli.Cli.LibTorchFromArgs(["env", "--libtorch=/b"]));
+        Assert.Null(XraySynth.Cli.Cli.LibTorchFromArgs(["env"]));
+    }
+
+    [Fact]
+    public void Env_CudaOnCpuMachine_ExitsTwoWithFix()
+    {
+        if (TorchRuntime.CudaAvailable()) return;
+        var (code, _, err) = Run("env", "--device", "cuda");
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains("--libtorch", err);
+    }
+}
