@@ -2,7 +2,8 @@ namespace XraySynth.Imaging;
 
 /// <summary>Separable Lanczos-3 resampling with the kernel widened by the scale factor when shrinking (as PIL's
 /// antialiased resize does), so downscaling a 512-px radiograph to 64 px averages every source pixel instead of
-/// aliasing. Works on any channel count; output rounded and clamped to bytes.</summary>
+/// aliasing. Works on any channel count; output rounded and clamped to bytes. Single-threaded: callers
+/// parallelise over images.</summary>
 public static class Resampler
 {
     private const double Support = 3.0;
@@ -15,7 +16,7 @@ public static class Resampler
         // Horizontal pass into floats [src.Height, width, c], then vertical pass to bytes.
         var (hStart, hWeights, hTaps) = Weights(src.Width, width);
         var tmp = new float[src.Height * width * c];
-        Parallel.For(0, src.Height, y =>
+        for (int y = 0; y < src.Height; y++)
         {
             int srcRow = y * src.Width * c, dstRow = y * width * c;
             for (int x = 0; x < width; x++)
@@ -33,11 +34,11 @@ public static class Resampler
                     tmp[dstRow + x * c + ch] = (float)acc;
                 }
             }
-        });
+        }
         var (vStart, vWeights, vTaps) = Weights(src.Height, height);
         var dst = new byte[width * height * c];
         int rowLen = width * c;
-        Parallel.For(0, height, y =>
+        for (int y = 0; y < height; y++)
         {
             int start = vStart[y], wOff = y * vTaps, dstRow = y * rowLen;
             for (int i = 0; i < rowLen; i++)
@@ -51,7 +52,7 @@ public static class Resampler
                 }
                 dst[dstRow + i] = (byte)Math.Clamp(Math.Round(acc), 0, 255);
             }
-        });
+        }
         return new RasterImage(width, height, c, dst);
     }
 
