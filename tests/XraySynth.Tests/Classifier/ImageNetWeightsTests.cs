@@ -181,19 +181,87 @@ public sealed class ImageNetWeightsTests : IDisposable
         AssertSameValues(source, target, k => !k.StartsWith("fc."));
     }
 
-    [Fact]
-    public void Load_LegacyTorchSaveFile_ThrowsFormatErrorSayingHowToConvert()
+    [Theory]
+    [InlineData(true, false, true, false)]      // as in 2017: Python 2, _rebuild_tensor, saved from a GPU
+    [InlineData(false, true, false, false)]     // PyTorch 0.4-1.5 on Python 3: _rebuild_tensor_v2, _metadata
+    [InlineData(false, false, false, true)]     // every tensor a view into one shared storage
+    public void Load_LegacyTorchSaveFormat_CopiesEverythingButTheHead(bool python2, bool v2, bool cuda, bool shared)
     {
-        // The first pickle of a pre-1.6 torch.save file: protocol 2, LONG1 of the magic 0x1950a86a20f9469cfc6c.
-        var file = Path.Combine(_dir, "densenet169-legacy.pth");
-        File.WriteAllBytes(file,
-            [0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19, 0x2E, 0x80, 0x02]);
+        torch.manual_seed(8);
+        using var source = DenseNetTests.Tiny(numClasses: 10);
+        using var target = DenseNetTests.Tiny(numClasses: 1);
+        var file = Path.Combine(_dir, "tiny-legacy-format.pth");
+        var state = LegacyState(source).Select(kv => (kv.Key, kv.Value)).ToList();
+        LegacyTorchSaveWriter.Write(file, state, new LegacyFlavour(python2, v2, cuda, shared));
+
+        var result = ImageNetWeights.Load(target, file);
+
+        Assert.Equal("pytorch-legacy", result.Format);
+        Assert.Equal(30, result.RenamedLegacyKeys.Count);
+        Assert.Equal(2, result.SkippedHeadKeys.Count);
+        Assert.Equal(44, result.LoadedKeys.Count);
+        AssertSameValues(source, target, k => !k.StartsWith("classifier") && !k.EndsWith("num_batches_tracked"));
+    }
+
+    [Fact]
+    public void Load_CPythonPickledLegacyFixture_LoadsEveryValue()
+    {
+        // Written by Fixtures/make_legacy_fixture.py with CPython's own pickler, as torch 0.2/0.3 wrote
+        // torchvision's DenseNet checkpoints; each element's value is a function of its key and index.
+        var file = Path.Combine(FixtureDirectory(), "tiny_densenet_legacy.pth");
+        using var target = DenseNetTests.Tiny(numClasses: 1);
+
+        var result = ImageNetWeights.Load(target, file);
+
+        Assert.Equal("pytorch-legacy", result.Format);
+        Assert.Equal(30, result.RenamedLegacyKeys.Count);
+        Assert.Equal(44, result.LoadedKeys.Count);
+        var state = target.state_dict();
+        foreach (var key in result.LoadedKeys)
+        {
+            var fileKey = CurrentDenseLayerKey.Replace(key, "$1.$2");
+            var sum = fileKey.Sum(c => (int)c);
+            var actual = state[key].flatten().data<float>().ToArray();
+            var expected = Enumerable.Range(0, actual.Length)
+                .Select(j => (float)(((sum * 31 + j * 17) % 2001 - 1000) / 1000.0)).ToArray();
+            Assert.Equal(expected, actual);
+        }
+    }
+
+    private static string FixtureDirectory([System.Runtime.CompilerServices.CallerFilePath] string source = "") =>
+        Path.Combine(Path.GetDirectoryName(source)!, "Fixtures");
+
+    [Fact]
+    public void Load_TruncatedLegacyTorchSaveFile_ThrowsFormatErrorNamingTheFile()
+    {
+        using var source = DenseNetTests.Tiny(numClasses: 1);
+        var full = Path.Combine(_dir, "full.pth");
+        LegacyTorchSaveWriter.Write(full, [.. LegacyState(source).Select(kv => (kv.Key, kv.Value))],
+            new LegacyFlavour(Python2: false, RebuildV2: true, Cuda: false, OneStorage: false));
+        var file = Path.Combine(_dir, "truncated-legacy.pth");
+        var bytes = File.ReadAllBytes(full);
+        File.WriteAllBytes(file, bytes[..(bytes.Length - 100)]);
         using var target = DenseNetTests.Tiny(numClasses: 1);
 
         var error = Assert.Throws<CheckpointFormatException>(() => ImageNetWeights.Load(target, file));
 
         Assert.Equal(file, error.File);
-        Assert.Contains("legacy", error.Message);
+        Assert.Contains(file, error.Message);
+    }
+
+    [Fact]
+    public void Load_TarTorchSaveFile_ThrowsFormatErrorSayingHowToConvert()
+    {
+        // PyTorch < 0.1.10 wrote a tar archive ("ustar" at offset 257).
+        var bytes = new byte[1024];
+        "ustar"u8.CopyTo(bytes.AsSpan(257));
+        var file = Path.Combine(_dir, "resnet-tar.pth");
+        File.WriteAllBytes(file, bytes);
+        using var target = DenseNetTests.Tiny(numClasses: 1);
+
+        var error = Assert.Throws<CheckpointFormatException>(() => ImageNetWeights.Load(target, file));
+
+        Assert.Contains("tar", error.Message);
         Assert.Contains("torch.save(torch.load(", error.Message);
     }
 

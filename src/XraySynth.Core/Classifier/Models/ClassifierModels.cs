@@ -49,7 +49,7 @@ public static class ClassifierModels
         };
     }
 
-    /// <summary>The lower-case torchvision name: densenet121 | densenet169 | densenet201 | resnet18 | resnet50.</summary>
+    /// <summary>The lower-case torchvision name: densenet121|densenet169|densenet201|resnet18|resnet50.</summary>
     public static string Name(ClassifierArchitecture architecture) => architecture switch
     {
         ClassifierArchitecture.DenseNet121 => "densenet121",

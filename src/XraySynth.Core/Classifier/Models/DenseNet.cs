@@ -103,7 +103,7 @@ public sealed class DenseNet : Module<Tensor, Tensor>
     /// <summary>Dense layers per block.</summary>
     public IReadOnlyList<int> BlockConfig { get; }
 
-    /// <summary>Size of the pooled feature vector fed to the classifier (1024 / 1664 / 1920 for 121 / 169 / 201).</summary>
+    /// <summary>Size of the pooled feature vector fed to the classifier (1024/1664/1920 for 121/169/201).</summary>
     public int NumFeatures { get; }
 
     /// <summary>Outputs of the classifier.</summary>
@@ -182,7 +182,7 @@ internal sealed class DenseBlock : Module<Tensor, Tensor>
     }
 }
 
-/// <summary>torchvision's _DenseLayer: BN-ReLU-conv1×1 (bnSize·k) then BN-ReLU-conv3×3 (k), optional dropout.</summary>
+/// <summary>torchvision's _DenseLayer: BN-ReLU-conv1×1 (bnSize·k), BN-ReLU-conv3×3 (k), dropout.</summary>
 internal sealed class DenseLayer : Module<Tensor, Tensor>
 {
     // Field names are the state_dict keys.

@@ -8,7 +8,9 @@ namespace XraySynth.Classifier.Models;
 
 /// <summary>What <see cref="ImageNetWeights.Load"/> did.</summary>
 /// <param name="File">The checkpoint file.</param>
-/// <param name="Format">"pytorch-zip" (torch.save) or "safetensors".</param>
+/// <param name="Format">
+/// "pytorch-zip" (torch.save), "pytorch-legacy" (torch.save before PyTorch 1.6) or "safetensors".
+/// </param>
 /// <param name="LoadedKeys">Network keys whose values now come from the file.</param>
 /// <param name="RenamedLegacyKeys">File keys renamed as torchvision does (<c>norm.1</c> → <c>norm1</c>).</param>
 /// <param name="SkippedHeadKeys">File keys of the replaced last layer, ignored.</param>
@@ -34,7 +36,8 @@ public sealed record ImageNetLoadResult(
 /// <summary>
 /// Loads torchvision ImageNet checkpoints (state_dicts, e.g. <c>densenet169-b2777c0a.pth</c>) into a network
 /// built by <see cref="ClassifierModels"/>, except its last layer, which is replaced by ours. Reads PyTorch zip
-/// files (torch.save since PyTorch 1.6) through TorchSharp.PyBridge, and <c>.safetensors</c>. Keys and shapes are
+/// files (torch.save since PyTorch 1.6) and <c>.safetensors</c> through TorchSharp.PyBridge, and torch.save's
+/// older non-zip format (torchvision's DenseNet checkpoints date from 2017) itself. Keys and shapes are
 /// checked here, because TorchSharp's strict loading does not name mismatches and skips same-dtype shape checks.
 /// </summary>
 public static class ImageNetWeights
@@ -51,13 +54,15 @@ public static class ImageNetWeights
     /// Checks everything first: on any missing key, unexpected key or shape mismatch nothing is copied and a
     /// <see cref="CheckpointMismatchException"/> names them all.
     /// </summary>
-    /// <param name="module">A <see cref="DenseNet"/> or TorchVision ResNet (else pass <paramref name="headName"/>).</param>
-    /// <param name="file">A torch.save zip state_dict (.pth/.pt) or a .safetensors file.</param>
+    /// <param name="module">A <see cref="DenseNet"/> or TorchVision ResNet (else give <paramref name="headName"/>).
+    /// </param>
+    /// <param name="file">A torch.save state_dict (.pth/.pt, zip or legacy) or a .safetensors file.</param>
     /// <param name="headName">
     /// State_dict prefix of the replaced last layer; null picks <c>classifier</c> for DenseNet, <c>fc</c> for ResNet.
     /// </param>
     /// <exception cref="FileNotFoundException">No such file.</exception>
-    /// <exception cref="CheckpointFormatException">Not a readable state_dict (the message says how to convert).</exception>
+    /// <exception cref="CheckpointFormatException">Not a readable state_dict (the message says what to do).
+    /// </exception>
     /// <exception cref="CheckpointMismatchException">Keys or shapes do not fit.</exception>
     public static ImageNetLoadResult Load(nn.Module module, string file, string? headName = null)
     {
@@ -146,7 +151,7 @@ public static class ImageNetWeights
 
     /// <summary>
     /// Reads a state_dict file as it is (keys not renamed), on the CPU, in the current dispose scope.
-    /// Returns its format name ("pytorch-zip" or "safetensors") and its tensors.
+    /// Returns its format name (see <see cref="ImageNetLoadResult.Format"/>) and its tensors.
     /// </summary>
     public static (string Format, Dictionary<string, Tensor> State) ReadStateDict(string file)
     {
@@ -174,9 +179,11 @@ public static class ImageNetWeights
                     return ("safetensors", new Dictionary<string, Tensor>(
                         Safetensors.LoadStateDict(stream, leaveOpen: true), StringComparer.Ordinal));
                 case FileKind.PyTorchLegacy:
+                    return ("pytorch-legacy", LegacyTorchFile.Read(stream));
+                case FileKind.PyTorchTar:
                     throw new CheckpointFormatException(file,
-                        $"'{file}' was written in torch.save's legacy (pre-1.6) format, which TorchSharp.PyBridge " +
-                        "cannot read. Re-save it once with PyTorch: python3 -c \"import torch; " +
+                        $"'{file}' was written in torch.save's tar format (PyTorch < 0.1.10), not read here. " +
+                        "Re-save it once with PyTorch: python3 -c \"import torch; " +
                         "torch.save(torch.load('IN.pth', map_location='cpu'), 'OUT.pth')\" (or write OUT.safetensors " +
                         "with safetensors.torch.save_file) and pass OUT.");
                 default:
@@ -186,12 +193,13 @@ public static class ImageNetWeights
         }
         catch (Exception e) when (e is not CheckpointFormatException)
         {
-            // PyBridge throws NotImplementedException for whole pickled models, InvalidDataException for bad zips.
+            // PyBridge throws NotImplementedException for whole pickled models; bad zips and pickles throw
+            // InvalidDataException, IOException (premature end) or PickleException.
             throw new CheckpointFormatException(file, $"Cannot read '{file}' as a state_dict: {e.Message}", e);
         }
     }
 
-    private enum FileKind { Unknown, PyTorchZip, PyTorchLegacy, Safetensors }
+    private enum FileKind { Unknown, PyTorchZip, PyTorchLegacy, PyTorchTar, Safetensors }
 
     private static FileKind Sniff(ReadOnlySpan<byte> head)
     {
@@ -204,7 +212,7 @@ public static class ImageNetWeights
         if (head.Length >= 2 && head[0] == 0x80 && head.Slice(2).IndexOf(magic) is >= 0 and < 8)
             return FileKind.PyTorchLegacy;
         if (head.Length >= 262 && head.Slice(257, 5).SequenceEqual("ustar"u8))
-            return FileKind.PyTorchLegacy;
+            return FileKind.PyTorchTar;
         // safetensors: little-endian u64 header length, then a JSON object.
         if (head.Length >= 9 && head[8] == (byte)'{')
             return FileKind.Safetensors;
