@@ -145,6 +145,24 @@ public class DenseNetTests
     }
 
     [Fact]
+    public void TinyDenseNet_Backward_ReachesEveryParameter()
+    {
+        // The in-place ReLUs (as in torchvision) must not break autograd.
+        torch.manual_seed(9);
+        using var model = Tiny(numClasses: 1);
+        model.train();
+        using var x = randn(4, 3, 32, 32);
+        using var loss = model.forward(x).square().mean();
+        loss.backward();
+
+        foreach (var (name, p) in model.named_parameters())
+        {
+            Assert.True(p.grad is not null, $"{name} has no gradient");
+            Assert.True(p.grad!.abs().sum().item<float>() > 0, $"{name} has a zero gradient");
+        }
+    }
+
+    [Fact]
     public void DenseNet_DropRate_DropsInTrainingOnly()
     {
         torch.manual_seed(2);

@@ -204,6 +204,30 @@ public sealed class ImageNetWeightsTests : IDisposable
     }
 
     [Fact]
+    public void Load_DenseNet169LegacyCheckpoint_LoadsAllButHeadAndBnCounters()
+    {
+        // A file shaped like densenet169-b2777c0a.pth: torchvision's 1015 keys less 169 BN num_batches_tracked
+        // = 846 tensors, legacy names, 1000-class classifier, pre-1.6 format (Python 2, _rebuild_tensor).
+        torch.manual_seed(10);
+        using var source = DenseNet.DenseNet169(numClasses: 1000);
+        var file = Path.Combine(_dir, "densenet169-legacy.pth");
+        var state = LegacyState(source).Select(kv => (kv.Key, kv.Value)).ToList();
+        Assert.Equal(846, state.Count);
+        LegacyTorchSaveWriter.Write(file, state, new LegacyFlavour(Python2: true, RebuildV2: false, Cuda: false,
+            OneStorage: false));
+        using var target = DenseNet.DenseNet169(numClasses: 1);
+
+        var result = ImageNetWeights.Load(target, file);
+
+        Assert.Equal(82 * 10, result.RenamedLegacyKeys.Count);       // 82 dense layers × 10 legacy keys
+        Assert.Equal(1015 - 169 - 2, result.LoadedKeys.Count);
+        Assert.Equal(169 + 2, result.KeptKeys.Count);
+        Assert.Equal(2, result.SkippedHeadKeys.Count);
+        AssertSameValues(source, target,
+            k => k.StartsWith("features.denseblock4.denselayer32.") || k == "features.norm5.weight");
+    }
+
+    [Fact]
     public void Load_CPythonPickledLegacyFixture_LoadsEveryValue()
     {
         // Written by Fixtures/make_legacy_fixture.py with CPython's own pickler, as torch 0.2/0.3 wrote
