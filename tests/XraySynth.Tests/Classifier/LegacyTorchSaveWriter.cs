@@ -59,9 +59,9 @@ internal static class LegacyTorchSaveWriter
             p.Str(key).Put();
             p.Global("torch._utils", flavour.RebuildV2 ? "_rebuild_tensor_v2" : "_rebuild_tensor").Put().Mark();
             p.Mark().Str("storage").Global(flavour.Cuda ? "torch.cuda" : "torch", "FloatStorage").Put()
-                .Str(storageKey).Put().Str(flavour.Cuda ? "cuda:0" : "cpu").Put().Int(storageData.Length)
+                .Str(storageKey).Put().Str(flavour.Cuda ? "cuda:0" : "cpu").Put().SizeInt(storageData.Length)
                 .Op('N').Op('t').Put().Op('Q');
-            p.Int(offset).IntTuple(tensor.shape).IntTuple(ContiguousStride(tensor.shape));
+            p.SizeInt(offset).IntTuple(tensor.shape).IntTuple(ContiguousStride(tensor.shape));
             if (flavour.RebuildV2)
                 p.Op(0x89).Global("collections", "OrderedDict").Put().Op(')').Op('R').Put();
             p.Op('t').Put().Op('R').Put();
@@ -164,6 +164,15 @@ internal static class LegacyTorchSaveWriter
             _ => throw new NotSupportedException("no LONG1 ints in these fixtures"),
         };
 
+        // Sizes, strides and offsets came from C as Python 2 'long's, which protocol 2 writes as LONG1
+        // (two's complement, shortest; 0 has no bytes).
+        public PickleWriter SizeInt(long v)
+        {
+            if (!python2)
+                return Int(v);
+            return Long1(v == 0 ? [] : new System.Numerics.BigInteger(v).ToByteArray());
+        }
+
         public PickleWriter Long1(byte[] littleEndian) => Op(0x8A).Op((byte)littleEndian.Length).Raw(littleEndian);
 
         public PickleWriter IntTuple(long[] values)
@@ -171,12 +180,12 @@ internal static class LegacyTorchSaveWriter
             if (values.Length is >= 1 and <= 3)
             {
                 foreach (var v in values)
-                    Int(v);
+                    SizeInt(v);
                 return Op((byte)(0x84 + values.Length)).Put();   // TUPLE1..3
             }
             Mark();
             foreach (var v in values)
-                Int(v);
+                SizeInt(v);
             return Op('t').Put();
         }
 

@@ -92,7 +92,9 @@ internal static class LegacyTorchFile
         _ => BigInteger.MinusOne,
     };
 
-    private static long ToLong(object value) => Convert.ToInt64(value, CultureInfo.InvariantCulture);
+    private static long ToLong(object value) => value is BigInteger big
+        ? (long)big
+        : Convert.ToInt64(value, CultureInfo.InvariantCulture);
 
     private static long[] ToLongs(object value) => value is IEnumerable items
         ? [.. items.Cast<object>().Select(ToLong)]
