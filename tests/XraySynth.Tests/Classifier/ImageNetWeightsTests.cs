@@ -271,6 +271,7 @@ public sealed class ImageNetWeightsTests : IDisposable
 
         Assert.Equal(file, error.File);
         Assert.Contains(file, error.Message);
+        Assert.Contains("torch.save(torch.load(", error.Message);
     }
 
     [Fact]

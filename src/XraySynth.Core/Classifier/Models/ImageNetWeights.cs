@@ -183,9 +183,7 @@ public static class ImageNetWeights
                 case FileKind.PyTorchTar:
                     throw new CheckpointFormatException(file,
                         $"'{file}' was written in torch.save's tar format (PyTorch < 0.1.10), not read here. " +
-                        "Re-save it once with PyTorch: python3 -c \"import torch; " +
-                        "torch.save(torch.load('IN.pth', map_location='cpu'), 'OUT.pth')\" (or write OUT.safetensors " +
-                        "with safetensors.torch.save_file) and pass OUT.");
+                        ResaveAdvice);
                 default:
                     throw new CheckpointFormatException(file,
                         $"'{file}' is neither a torch.save zip state_dict nor a .safetensors file.");
@@ -195,9 +193,15 @@ public static class ImageNetWeights
         {
             // PyBridge throws NotImplementedException for whole pickled models; bad zips and pickles throw
             // InvalidDataException, IOException (premature end) or PickleException.
-            throw new CheckpointFormatException(file, $"Cannot read '{file}' as a state_dict: {e.Message}", e);
+            var advice = kind == FileKind.PyTorchLegacy ? " " + ResaveAdvice : "";
+            throw new CheckpointFormatException(file, $"Cannot read '{file}' as a state_dict: {e.Message.TrimEnd('.')}.{advice}", e);
         }
     }
+
+    private const string ResaveAdvice =
+        "Re-save it once with PyTorch: python3 -c \"import torch; " +
+        "torch.save(torch.load('IN.pth', map_location='cpu'), 'OUT.pth')\" (or write OUT.safetensors " +
+        "with safetensors.torch.save_file) and pass OUT.";
 
     private enum FileKind { Unknown, PyTorchZip, PyTorchLegacy, PyTorchTar, Safetensors }
 
