@@ -194,7 +194,8 @@ public static class ImageNetWeights
             // PyBridge throws NotImplementedException for whole pickled models; bad zips and pickles throw
             // InvalidDataException, IOException (premature end) or PickleException.
             var advice = kind == FileKind.PyTorchLegacy ? " " + ResaveAdvice : "";
-            throw new CheckpointFormatException(file, $"Cannot read '{file}' as a state_dict: {e.Message.TrimEnd('.')}.{advice}", e);
+            var reason = e.Message.TrimEnd('.');
+            throw new CheckpointFormatException(file, $"Cannot read '{file}' as a state_dict: {reason}.{advice}", e);
         }
     }
 
