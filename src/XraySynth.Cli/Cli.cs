@@ -28,6 +28,7 @@ public static class Cli
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(PhantomsCommand.Create());
         root.Subcommands.Add(PrepareCommand.Create());
+        root.Subcommands.Add(ClassifierCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(EnvCommand.Create());
         return root;

@@ -5,11 +5,8 @@ namespace XraySynth.Cli.Commands;
 /// <summary>Options shared by verbs.</summary>
 public static class CommonOptions
 {
-    public static Option<DeviceChoice> Device() => new("--device")
-    {
-        Description = "Where torch work runs: auto (CUDA if available, else CPU), cpu, or cuda.",
-        DefaultValueFactory = _ => DeviceChoice.Auto,
-    };
+    public static Option<DeviceChoice> Device() =>
+        Enum("--device", "Where torch work runs: auto (CUDA if available, else CPU), cpu, or cuda.", DeviceChoice.Auto);
 
     /// <summary>Acted on before parsing (see Program.cs); declared so that help shows it and parsing accepts it.</summary>
     public static Option<string?> LibTorch() => new("--libtorch")
@@ -39,4 +36,29 @@ public static class CommonOptions
             .Select(p => p.ToLowerInvariant()).Distinct().ToList();
         return parts.Contains("all") ? [.. Data.MuraPaths.Parts] : parts;
     }
+
+    /// <summary>An enum option whose values are written in kebab case (weighted-bce), case-insensitive.</summary>
+    public static Option<T> Enum<T>(string name, string description, T defaultValue) where T : struct, System.Enum
+    {
+        var option = new Option<T>(name)
+        {
+            Description = description,
+            DefaultValueFactory = _ => defaultValue,
+            HelpName = string.Join("|", System.Enum.GetNames<T>().Select(Kebab)),
+        };
+        option.CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+            if (System.Enum.TryParse<T>(text.Replace("-", ""), ignoreCase: true, out var value) && System.Enum.IsDefined(value)
+                && !int.TryParse(text, out _))
+                return value;
+            result.AddError($"{name} '{text}': expected one of {string.Join(", ", System.Enum.GetNames<T>().Select(Kebab))}.");
+            return defaultValue;
+        };
+        return option;
+    }
+
+    /// <summary>WeightedBce → weighted-bce.</summary>
+    public static string Kebab(string name) =>
+        string.Concat(name.Select((c, i) => i > 0 && char.IsUpper(c) && !char.IsUpper(name[i - 1]) ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 }

@@ -16,8 +16,8 @@ public static class PrepareCommand
         var resolution = new Option<int>("--resolution") { Description = "GAN image size: a power of two (64, 128, 256, 512, ...).", DefaultValueFactory = _ => 256 };
         var channels = new Option<int>("--channels") { Description = "GAN image channels: 1 (grey, X-rays are grey) or 3 (RGB, for tools that need it).", DefaultValueFactory = _ => 1 };
         var clsSize = new Option<int>("--classifier-size") { Description = "Side of the stored classifier images (grey, square); the classifier resizes to its --size.", DefaultValueFactory = _ => 320 };
-        var fit = new Option<FitMode>("--fit") { Description = "Make images square by padding (keeps everything) or centre-cropping.", DefaultValueFactory = _ => FitMode.Pad };
-        var contrast = new Option<ContrastMode>("--contrast") { Description = "Contrast enhancement: none, autocontrast (1% stretch), clahe (adaptive equalisation).", DefaultValueFactory = _ => ContrastMode.None };
+        var fit = CommonOptions.Enum("--fit", "Make images square by padding (keeps everything) or centre-cropping.", FitMode.Pad);
+        var contrast = CommonOptions.Enum("--contrast", "Contrast enhancement: none, autocontrast (1% stretch), clahe (adaptive equalisation).", ContrastMode.None);
         var valFraction = new Option<double>("--val-fraction") { Description = "Fraction of MURA-train patients held out for validation (split by patient).", DefaultValueFactory = _ => 0.1 };
         var strict = new Option<bool>("--strict") { Description = "Stop at the first bad image or CSV row instead of skipping and listing it." };
         var seed = CommonOptions.Seed();

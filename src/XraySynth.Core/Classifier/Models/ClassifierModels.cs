@@ -21,6 +21,10 @@ public enum ClassifierArchitecture
 
     /// <summary>torchvision resnet50, from TorchVision .NET.</summary>
     ResNet50,
+
+    /// <summary>A tiny DenseNet (growth 8, blocks 2-2-2, 16 initial features; ~30k parameters) for tests, the
+    /// demo and CPU smoke runs. No ImageNet checkpoint exists for it.</summary>
+    DenseNetSmoke,
 }
 
 /// <summary>Builds classifier networks by architecture and parses their command-line names.</summary>
@@ -45,6 +49,7 @@ public static class ClassifierModels
             ClassifierArchitecture.DenseNet201 => DenseNet.DenseNet201(numOutputs),
             ClassifierArchitecture.ResNet18 => torchvision.models.resnet18(num_classes: numOutputs),
             ClassifierArchitecture.ResNet50 => torchvision.models.resnet50(num_classes: numOutputs),
+            ClassifierArchitecture.DenseNetSmoke => new DenseNet(growthRate: 8, blockConfig: [2, 2, 2], numInitFeatures: 16, numClasses: numOutputs),
             _ => throw new ArgumentOutOfRangeException(nameof(architecture), architecture, null),
         };
     }
@@ -57,6 +62,7 @@ public static class ClassifierModels
         ClassifierArchitecture.DenseNet201 => "densenet201",
         ClassifierArchitecture.ResNet18 => "resnet18",
         ClassifierArchitecture.ResNet50 => "resnet50",
+        ClassifierArchitecture.DenseNetSmoke => "densenet-smoke",
         _ => throw new ArgumentOutOfRangeException(nameof(architecture), architecture, null),
     };
 
@@ -79,7 +85,7 @@ public static class ClassifierModels
     public static string HeadName(ClassifierArchitecture architecture) => architecture switch
     {
         ClassifierArchitecture.DenseNet121 or ClassifierArchitecture.DenseNet169
-            or ClassifierArchitecture.DenseNet201 => "classifier",
+            or ClassifierArchitecture.DenseNet201 or ClassifierArchitecture.DenseNetSmoke => "classifier",
         ClassifierArchitecture.ResNet18 or ClassifierArchitecture.ResNet50 => "fc",
         _ => throw new ArgumentOutOfRangeException(nameof(architecture), architecture, null),
     };

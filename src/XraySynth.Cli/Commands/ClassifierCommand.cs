@@ -1,0 +1,78 @@
+using System.CommandLine;
+using XraySynth.Cli.Rendering;
+using XraySynth.Classifier.Training;
+
+namespace XraySynth.Cli.Commands;
+
+/// <summary><c>xraysynth classifier train|evaluate|summary</c>.</summary>
+public static class ClassifierCommand
+{
+    public static Command Create()
+    {
+        var cmd = new Command("classifier", "The abnormality classifier (DenseNet-169 and friends): train on real (+ synthetic) images, evaluate on real held-out images.");
+        cmd.Subcommands.Add(CreateTrain());
+        return cmd;
+    }
+
+    private static Command CreateTrain()
+    {
+        var data = new Option<string>("--data") { Description = "Folder written by 'prepare' (train.csv, val.csv and their images).", Required = true, HelpName = "PREPARED_DIR" };
+        var outRoot = new Option<string>("--out") { Description = "Folder for run folders (NNNNN-classifier-<desc>/).", DefaultValueFactory = _ => "runs", HelpName = "RUNS" };
+        var arch = new Option<string>("--arch") { Description = "densenet169 (MURA baseline), densenet121, densenet201, resnet18, resnet50, densenet-smoke (tiny, for CPU tests).", DefaultValueFactory = _ => "densenet169" };
+        var weights = new Option<string?>("--weights") { Description = "ImageNet checkpoint: torchvision .pth (e.g. densenet169-b2777c0a.pth) or .safetensors. Without it: random initialisation.", HelpName = "FILE" };
+        var synthetic = new Option<string[]>("--synthetic") { Description = "'gan generate' folder(s) whose images join the training set (never validation or test).", HelpName = "DIR", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [] };
+        var synCount = new Option<int?>("--synthetic-count") { Description = "Synthetic images to add in all (default: all)." };
+        var synPerClass = new Option<int?>("--synthetic-per-class") { Description = "Synthetic images to add per class (normal and abnormal each)." };
+        var size = new Option<int>("--size") { Description = "Input side in pixels.", DefaultValueFactory = _ => 224 };
+        var epochs = new Option<int>("--epochs") { Description = "Maximum epochs (early stopping may end sooner).", DefaultValueFactory = _ => 20 };
+        var batch = new Option<int>("--batch") { Description = "Images per step.", DefaultValueFactory = _ => 32 };
+        var lr = new Option<double>("--lr") { Description = "Adam learning rate; divided by 10 when the validation loss plateaus.", DefaultValueFactory = _ => 1e-4 };
+        var loss = CommonOptions.Enum("--loss", "weighted-bce (MURA paper's class weights), bce, or focal.", ClassifierLoss.WeightedBce);
+        var sampler = CommonOptions.Enum("--sampler", "natural (each image once per epoch) or balanced (classes drawn equally).", ClassifierSampler.Natural);
+        var selectBy = CommonOptions.Enum("--select-by", "Validation metric for the best checkpoint and early stopping: auroc or kappa.", SelectionMetric.Auroc);
+        var patience = new Option<int>("--patience") { Description = "Stop after this many epochs without a better validation score.", DefaultValueFactory = _ => 5 };
+        var seed = CommonOptions.Seed();
+        var device = CommonOptions.Device();
+        var strict = new Option<bool>("--strict") { Description = "Stop at the first bad image instead of skipping it." };
+        var resume = new Option<string?>("--resume") { Description = "Continue a run: 'latest' (the newest under --out) or a run folder.", HelpName = "latest|RUN" };
+        var desc = new Option<string?>("--desc") { Description = "Words for the run folder's name (default: the architecture)." };
+        var cmd = new Command("train",
+            "Train the classifier: prepared real training images (+ synthetic ones), validation on real images only. Writes a run folder with " +
+            "options.json, log.txt, stats.jsonl, TensorBoard events, best.safetensors + model.json, and a resumable last checkpoint.")
+        {
+            data, outRoot, arch, weights, synthetic, synCount, synPerClass, size, epochs, batch, lr, loss, sampler, selectBy, patience, seed, device, strict, resume, desc,
+            CommonOptions.LibTorch(),
+        };
+        cmd.SetAction((parse, cancel) =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var options = new ClassifierTrainOptions
+            {
+                Data = Path.GetFullPath(parse.GetValue(data)!),
+                OutRoot = Path.GetFullPath(parse.GetValue(outRoot)!),
+                Arch = parse.GetValue(arch)!,
+                Weights = parse.GetValue(weights) is { } w ? Path.GetFullPath(w) : null,
+                Synthetic = parse.GetValue(synthetic)!.Select(Path.GetFullPath).ToList(),
+                SyntheticCount = parse.GetValue(synCount),
+                SyntheticPerClass = parse.GetValue(synPerClass),
+                Size = parse.GetValue(size),
+                Epochs = parse.GetValue(epochs),
+                Batch = parse.GetValue(batch),
+                Lr = parse.GetValue(lr),
+                Loss = parse.GetValue(loss),
+                Sampler = parse.GetValue(sampler),
+                SelectBy = parse.GetValue(selectBy),
+                Patience = parse.GetValue(patience),
+                Seed = parse.GetValue(seed),
+                Device = parse.GetValue(device),
+                Strict = parse.GetValue(strict),
+                Desc = parse.GetValue(desc),
+            };
+            var result = ProgressRenderer.Run(output, "classifier", p => ClassifierTrainer.Run(options, parse.GetValue(resume), p, output.WriteLine, cancel));
+            output.WriteLine($"best validation {result.SelectBy} {result.BestScore:F4} at epoch {result.BestEpoch} of {result.Epochs}" +
+                             $"{(result.StoppedEarly ? " (stopped early)" : "")}; model: {Path.Combine(result.RunDir, ClassifierModelInfo.BestWeights)}");
+            return Task.FromResult(ExitCodes.Ok);
+        });
+        return cmd;
+    }
+}

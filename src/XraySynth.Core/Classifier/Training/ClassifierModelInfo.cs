@@ -1,0 +1,36 @@
+using XraySynth.Classifier.Models;
+
+namespace XraySynth.Classifier.Training;
+
+/// <summary>What a saved classifier needs to be rebuilt and used: <c>model.json</c> beside its safetensors.</summary>
+public sealed record ClassifierModelInfo
+{
+    public const string FileName = "model.json";
+    public const string BestWeights = "best.safetensors";
+    public const string Format = "xraysynth-classifier/1";
+
+    public string FormatVersion { get; init; } = Format;
+    public required string Arch { get; init; }
+    /// <summary>Input side in pixels (grey images are resized to it and repeated to 3 channels).</summary>
+    public required int Size { get; init; }
+    /// <summary>Input normalisation: ImageNet mean/std.</summary>
+    public string Normalization { get; init; } = "imagenet";
+    public required int Epoch { get; init; }
+    public required double ValAuroc { get; init; }
+    public required double ValKappa { get; init; }
+    public required double ValLoss { get; init; }
+
+    public ClassifierArchitecture Architecture => ClassifierModels.Parse(Arch);
+
+    public static ClassifierModelInfo Read(string runDir)
+    {
+        var path = Path.Combine(runDir, FileName);
+        if (!File.Exists(path))
+            throw new XraySynth.Data.DataException($"{path}: not found. fix: pass --model a run folder written by 'xraysynth classifier train' (it holds {FileName} and {BestWeights}).");
+        var info = Json.Deserialize<ClassifierModelInfo>(File.ReadAllText(path))
+            ?? throw new XraySynth.Data.DataException($"{path}: empty model description.");
+        if (info.FormatVersion != Format)
+            throw new XraySynth.Data.DataException($"{path}: format '{info.FormatVersion}', this version reads '{Format}'. fix: retrain or use a matching xraysynth.");
+        return info;
+    }
+}

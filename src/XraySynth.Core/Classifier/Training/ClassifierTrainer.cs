@@ -1,0 +1,270 @@
+using System.Diagnostics;
+using TorchSharp;
+using TorchSharp.Modules;
+using TorchSharp.PyBridge;
+using XraySynth.Classifier.Data;
+using XraySynth.Classifier.Evaluation;
+using XraySynth.Classifier.Models;
+using XraySynth.Data;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace XraySynth.Classifier.Training;
+
+/// <summary>One epoch's record in stats.jsonl.</summary>
+public sealed record ClassifierEpochStats(int Epoch, double Lr, double TrainLoss, double ValLoss, double ValAuroc, double ValKappa,
+    double ValAccuracy, double ValPredictedPositiveRate, double ImagesPerSecond, double Seconds, bool Best);
+
+/// <summary>What a finished (or early-stopped) training run produced.</summary>
+public sealed record ClassifierTrainResult(string RunDir, int Epochs, int BestEpoch, double BestScore, SelectionMetric SelectBy,
+    int TrainImages, int SyntheticImages, int ValImages, IReadOnlyList<InputProblem> Skipped, bool StoppedEarly);
+
+/// <summary>Trains the abnormality classifier: real training images (+ synthetic ones) → one logit; validation on
+/// real images only; Adam, LR ÷10 on validation-loss plateau, early stopping, best checkpoint by validation AUROC
+/// or kappa. Resumable at epoch boundaries (model, optimizer, schedule and RNG are all restored: the rest of the
+/// run is identical to an uninterrupted one on the same device).</summary>
+public sealed class ClassifierTrainer
+{
+    public const string LastFile = "last.json";
+    private readonly ClassifierTrainOptions _o;
+    private readonly RunFolder _run;
+    private readonly IProgress<ProgressInfo>? _progress;
+    private readonly Action<string> _say;
+
+    private sealed record LastCheckpoint(int Epoch, double Lr, double BestScore, int BestEpoch, double PlateauBest, int PlateauBad,
+        string Weights, string Optimizer);
+
+    private ClassifierTrainer(ClassifierTrainOptions options, RunFolder run, IProgress<ProgressInfo>? progress, Action<string>? say)
+    {
+        _o = options;
+        _run = run;
+        _progress = progress;
+        _say = line => { run.Log(line); say?.Invoke(line); };
+    }
+
+    /// <summary>Starts a new run, or continues one when <paramref name="resume"/> is "latest" or a run folder.</summary>
+    public static ClassifierTrainResult Run(ClassifierTrainOptions options, string? resume = null,
+        IProgress<ProgressInfo>? progress = null, Action<string>? say = null, CancellationToken cancel = default)
+    {
+        RunFolder run;
+        if (resume is null)
+        {
+            Validate(options);
+            run = RunFolder.Create(options.OutRoot, "classifier", options.Desc ?? options.Arch);
+            run.WriteOptions(options);
+        }
+        else
+        {
+            run = resume == "latest"
+                ? RunFolder.Latest(options.OutRoot, "classifier") ?? throw new DataException($"--resume latest: no classifier run under {options.OutRoot}. fix: start one without --resume.")
+                : new RunFolder(resume);
+            if (!File.Exists(run.File(RunFolder.OptionsFile)))
+                throw new DataException($"--resume {resume}: {run.File(RunFolder.OptionsFile)} not found. fix: pass a classifier run folder.");
+            // The run's own options rule; only the epoch budget may be raised on resume.
+            var saved = run.ReadOptions<ClassifierTrainOptions>();
+            options = saved with { Epochs = Math.Max(saved.Epochs, options.Epochs), Device = options.Device };
+        }
+        return new ClassifierTrainer(options, run, progress, say).Train(cancel);
+    }
+
+    private static void Validate(ClassifierTrainOptions o)
+    {
+        try { ClassifierModels.Parse(o.Arch); }
+        catch (ArgumentException e) { throw new DataException($"--arch: {e.Message}"); }
+        if (o.Size is < 32 or > 1024) throw new DataException($"--size {o.Size}: must be 32..1024.");
+        if (o.Epochs < 1 || o.Batch < 2) throw new DataException("--epochs must be at least 1 and --batch at least 2.");
+        if (o.Lr <= 0) throw new DataException($"--lr {o.Lr}: must be positive.");
+        if (o.Weights is not null && !File.Exists(o.Weights)) throw new DataException($"--weights {o.Weights}: file not found.");
+        if ((o.SyntheticCount is not null || o.SyntheticPerClass is not null) && o.Synthetic.Count == 0)
+            throw new DataException("--synthetic-count/--synthetic-per-class need --synthetic DIR.");
+    }
+
+    private ClassifierTrainResult Train(CancellationToken cancel)
+    {
+        var device = TorchRuntime.Select(_o.Device);
+        _say($"classifier {_o.Arch} at {_o.Size}px on {TorchRuntime.Describe(device)}; run {_run.Path}");
+
+        // Data: real training images + selected synthetic ones; validation real only.
+        var real = ClassifierSamples.FromManifest(Path.Combine(_o.Data, "train.csv"));
+        var synthetic = ClassifierSamples.Select(_o.Synthetic.SelectMany(ClassifierSamples.FromGenerated).ToList(), _o.SyntheticCount, _o.SyntheticPerClass, _o.Seed);
+        var valSamples = ClassifierSamples.FromManifest(Path.Combine(_o.Data, "val.csv"));
+        if (valSamples.Count == 0)
+            throw new DataException($"{Path.Combine(_o.Data, "val.csv")}: the validation set is empty. fix: prepare with --val-fraction above 0.");
+        using var train = ImageBank.Load([.. real, .. synthetic], _o.Size, _o.Strict, "decode train", _progress, cancel);
+        using var val = ImageBank.Load(valSamples, _o.Size, _o.Strict, "decode val", _progress, cancel);
+        var skipped = train.Skipped.Concat(val.Skipped).ToList();
+        foreach (var s in skipped) _say($"skipped {s.File}: {s.Problem}");
+        int positives = train.Samples.Count(s => s.Label == 1), negatives = train.Count - positives;
+        if (positives == 0 || negatives == 0)
+            throw new DataException($"the training set has no {(positives == 0 ? "abnormal" : "normal")} images (an empty class). fix: check {_o.Data}/train.csv and the synthetic folders.");
+        _say($"train: {train.Count} images ({negatives} normal, {positives} abnormal; {synthetic.Count} synthetic); val: {val.Count} real images");
+        // MURA paper's weights: each class weighted by the other class's share.
+        float w1 = (float)negatives / train.Count, w0 = (float)positives / train.Count;
+
+        random.manual_seed(_o.Seed);
+        var arch = ClassifierModels.Parse(_o.Arch);
+        using var model = ClassifierModels.Create(arch, 1);
+        var last = ReadLast();
+        if (last is null && _o.Weights is not null)
+            _say($"weights: {ImageNetWeights.Load(model, _o.Weights, ClassifierModels.HeadName(arch))}");
+        else if (last is null)
+            _say("weights: NONE - random initialisation (pass --weights densenet169-b2777c0a.pth for ImageNet weights; results will be much weaker)");
+        model.to(device);
+        using var optimizer = optim.Adam(model.parameters(), _o.Lr, beta1: 0.9, beta2: 0.999);
+        double lr = _o.Lr, bestScore = double.NegativeInfinity, plateauBest = double.PositiveInfinity;
+        int startEpoch = 1, bestEpoch = 0, plateauBad = 0;
+        if (last is not null)
+        {
+            model.load_safetensors(_run.File(last.Weights));
+            ((OptimizerHelper)optimizer).load_state_dict(_run.File(last.Optimizer));
+            (lr, bestScore, bestEpoch, plateauBest, plateauBad, startEpoch) = (last.Lr, last.BestScore, last.BestEpoch, last.PlateauBest, last.PlateauBad, last.Epoch + 1);
+            SetLr(optimizer, lr);
+            _run.RewriteStats(o => o["epoch"]?.GetValue<int>() <= last.Epoch);
+            _say($"resumed after epoch {last.Epoch} (best {_o.SelectBy} {bestScore:F4} at epoch {bestEpoch}, lr {lr:G3})");
+        }
+        using var tensorboard = torch.utils.tensorboard.SummaryWriter(_run.Path);
+        bool stoppedEarly = false;
+        int epoch = startEpoch - 1;
+        for (epoch = startEpoch; epoch <= _o.Epochs; epoch++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var clock = Stopwatch.StartNew();
+            double trainLoss = TrainEpoch(model, optimizer, train, device, w0, w1, epoch, cancel);
+            double seconds = clock.Elapsed.TotalSeconds;
+            var (valLoss, metrics) = Validate(model, val, device, w0, w1);
+            double score = _o.SelectBy == SelectionMetric.Auroc ? metrics.Auroc : metrics.Kappa;
+            bool best = score > bestScore || bestEpoch == 0;
+            if (best)
+            {
+                (bestScore, bestEpoch) = (score, epoch);
+                SaveWeights(model, _run.File(ClassifierModelInfo.BestWeights));
+                Json.WriteFile(_run.File(ClassifierModelInfo.FileName), new ClassifierModelInfo
+                {
+                    Arch = ClassifierModels.Name(arch), Size = _o.Size, Epoch = epoch, ValAuroc = metrics.Auroc, ValKappa = metrics.Kappa, ValLoss = valLoss,
+                });
+            }
+            var stats = new ClassifierEpochStats(epoch, lr, trainLoss, valLoss, metrics.Auroc, metrics.Kappa, metrics.Accuracy,
+                metrics.PredictedPositiveRate, train.Count / seconds, seconds, best);
+            _run.AppendStats(stats);
+            tensorboard.add_scalar("loss/train", (float)trainLoss, epoch);
+            tensorboard.add_scalar("loss/val", (float)valLoss, epoch);
+            tensorboard.add_scalar("val/auroc", (float)metrics.Auroc, epoch);
+            tensorboard.add_scalar("val/kappa", (float)metrics.Kappa, epoch);
+            tensorboard.add_scalar("lr", (float)lr, epoch);
+            _say($"epoch {epoch}/{_o.Epochs}: train loss {trainLoss:F4}, val loss {valLoss:F4}, AUROC {metrics.Auroc:F4}, kappa {metrics.Kappa:F4}, " +
+                 $"accuracy {metrics.Accuracy:F4}, predicted positive {metrics.PredictedPositiveRate:P0}, {train.Count / seconds:F1} img/s{(best ? " (best)" : "")}");
+
+            // LR ÷10 when the validation loss stops falling.
+            if (valLoss < plateauBest - 1e-4) (plateauBest, plateauBad) = (valLoss, 0);
+            else if (++plateauBad > _o.PlateauPatience)
+            {
+                lr /= 10;
+                SetLr(optimizer, lr);
+                plateauBad = 0;
+                _say($"validation loss has not improved for {_o.PlateauPatience + 1} epochs: learning rate -> {lr:G3}");
+            }
+            SaveLast(model, optimizer, new LastCheckpoint(epoch, lr, bestScore, bestEpoch, plateauBest, plateauBad, "", ""));
+            if (epoch - bestEpoch >= _o.Patience)
+            {
+                _say($"early stop: no better validation {_o.SelectBy} for {_o.Patience} epochs (best {bestScore:F4} at epoch {bestEpoch})");
+                stoppedEarly = true;
+                break;
+            }
+        }
+        return new ClassifierTrainResult(_run.Path, Math.Min(epoch, _o.Epochs), bestEpoch, bestScore, _o.SelectBy, train.Count, synthetic.Count,
+            val.Count, skipped, stoppedEarly);
+    }
+
+    private double TrainEpoch(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, ImageBank train, Device device, float w0, float w1,
+        int epoch, CancellationToken cancel)
+    {
+        model.train();
+        // Every epoch's randomness comes from (seed, epoch): a resumed run draws exactly what the uninterrupted one would.
+        using var gen = new Generator((ulong)(_o.Seed * 100_003L + epoch));
+        using var order = _o.Sampler == ClassifierSampler.Natural
+            ? randperm(train.Count, generator: gen)
+            : multinomial(where(train.Labels > 0.5f, 0.5f / Math.Max(1, train.Labels.sum().item<float>()), 0.5f / Math.Max(1, train.Count - train.Labels.sum().item<float>())),
+                train.Count, replacement: true, generator: gen);
+        using var lossSum = zeros(1, device: device);
+        int n = train.Count, done = 0, steps = 0;
+        // A last batch of one would break batch norm: fold it into the previous one.
+        for (int start = 0; start < n; )
+        {
+            cancel.ThrowIfCancellationRequested();
+            int size = Math.Min(_o.Batch, n - start);
+            if (n - start - size == 1) size++;
+            using (NewDisposeScope())
+            {
+                var (x, y) = train.Batch(order.narrow(0, start, size), device);
+                var input = ClassifierAugment.Normalize(ClassifierAugment.Augment(x, gen));
+                var logits = model.call(input).view(-1);
+                var loss = Loss(logits, y, w0, w1);
+                optimizer.zero_grad();
+                loss.backward();
+                optimizer.step();
+                lossSum.add_(loss.detach() * size);
+            }
+            start += size;
+            done += size;
+            if (++steps % 4 == 0 || start >= n) _progress?.Report(new ProgressInfo($"epoch {epoch}/{_o.Epochs}", done, n));
+        }
+        return lossSum.item<float>() / n;
+    }
+
+    private Tensor Loss(Tensor logits, Tensor y, float w0, float w1)
+    {
+        var weight = _o.Loss == ClassifierLoss.Bce ? null : y * w1 + (1 - y) * w0;
+        if (_o.Loss != ClassifierLoss.Focal)
+            return F.binary_cross_entropy_with_logits(logits, y, weight: weight);
+        var ce = F.binary_cross_entropy_with_logits(logits, y, reduction: nn.Reduction.None);
+        var p = logits.sigmoid();
+        var pt = p * y + (1 - p) * (1 - y);
+        return (weight! * (1 - pt).pow(2) * ce).mean();
+    }
+
+    /// <summary>Validation loss (same loss as training) and metrics at threshold 0.5 on real images.</summary>
+    private (double Loss, BinaryMetrics Metrics) Validate(nn.Module<Tensor, Tensor> model, ImageBank val, Device device, float w0, float w1)
+    {
+        var probs = Predictor.Probabilities(model, val, device, _o.Batch, out var logits);
+        using (logits)
+        using (var y = val.Labels.to(device))
+        {
+            double loss = Loss(logits, y, w0, w1).item<float>();
+            var labels = val.Samples.Select(s => s.Label).ToArray();
+            return (loss, BinaryMetrics.Compute(labels, probs));
+        }
+    }
+
+    private static void SetLr(optim.Optimizer optimizer, double lr)
+    {
+        foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+    }
+
+    private static void SaveWeights(nn.Module model, string path)
+    {
+        var temp = AtomicFile.TempNameFor(path);
+        model.save_safetensors(temp);
+        File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>Epoch-numbered weights and optimizer state, then last.json pointing at them (written last, atomically):
+    /// a crash at any point leaves the previous complete checkpoint in force.</summary>
+    private void SaveLast(nn.Module model, optim.Optimizer optimizer, LastCheckpoint state)
+    {
+        var weights = $"last-{state.Epoch:D4}.safetensors";
+        var optim = $"last-{state.Epoch:D4}.optimizer";
+        SaveWeights(model, _run.File(weights));
+        var temp = AtomicFile.TempNameFor(_run.File(optim));
+        ((OptimizerHelper)optimizer).save_state_dict(temp);
+        File.Move(temp, _run.File(optim), overwrite: true);
+        Json.WriteFile(_run.File(LastFile), state with { Weights = weights, Optimizer = optim });
+        foreach (var old in Directory.EnumerateFiles(_run.Path, "last-*.*"))
+            if (Path.GetFileName(old) is var name && name != weights && name != optim) File.Delete(old);
+    }
+
+    private LastCheckpoint? ReadLast()
+    {
+        var path = _run.File(LastFile);
+        return File.Exists(path) ? Json.Deserialize<LastCheckpoint>(File.ReadAllText(path)) : null;
+    }
+}
