@@ -53,7 +53,8 @@ public sealed class Discriminator : nn.Module<Tensor, Tensor?, Tensor>
                 config.Mapping with { WAvgBeta = null });
         }
         b4 = new DiscriminatorEpilogue(Channels(4), CmapDim, 4, config.ImgChannels, config.Architecture,
-            config.MbstdGroupSize, config.MbstdNumChannels, config.Activation, config.ConvClamp);
+            config.MbstdGroupSize, config.MbstdNumChannels, config.Activation, config.ConvClamp,
+            readsImage: BlockResolutions.Count == 0);
         RegisterComponents();
     }
 
@@ -75,7 +76,7 @@ public sealed class Discriminator : nn.Module<Tensor, Tensor?, Tensor>
                     nameof(c));
             cmap = mapping.call(null, c); // [N, cmap_dim]
         }
-        var logits = b4.call(x!, im, cmap); // [N, 1]
+        var logits = b4.call(x, im, cmap); // [N, 1]
         return logits.MoveToOuterDisposeScope();
     }
 }

@@ -6,8 +6,10 @@ namespace XraySynth.Gan.Networks;
 /// <summary>
 /// The discriminator's 4x4 head: (fromRGB in 'skip'), minibatch stddev, conv 3x3, FC (C·16 → C), FC → 1 or
 /// cmap_dim; with labels, the projection (x · cmap) summed and scaled by 1/sqrt(cmap_dim).
+/// A 4x4 discriminator has no blocks, so its epilogue reads the image through fromRGB (the official code cannot
+/// build a 4 px discriminator; this is our extension and changes nothing at other resolutions).
 /// </summary>
-public sealed class DiscriminatorEpilogue : nn.Module<Tensor, Tensor?, Tensor?, Tensor>
+public sealed class DiscriminatorEpilogue : nn.Module<Tensor?, Tensor?, Tensor?, Tensor>
 {
     private readonly Conv2dLayer? fromrgb;
     private readonly MinibatchStdLayer? mbstd;
@@ -30,6 +32,9 @@ public sealed class DiscriminatorEpilogue : nn.Module<Tensor, Tensor?, Tensor?, 
     /// <summary>Architecture (fromRGB here only in 'skip').</summary>
     public Architecture Architecture { get; }
 
+    /// <summary>Whether the epilogue reads the image itself (4 px discriminator).</summary>
+    public bool ReadsImage { get; }
+
     /// <param name="inChannels">Input channels.</param>
     /// <param name="cmapDim">Width of the mapped label; 0 = unconditional.</param>
     /// <param name="resolution">Resolution of the input.</param>
@@ -39,9 +44,10 @@ public sealed class DiscriminatorEpilogue : nn.Module<Tensor, Tensor?, Tensor?, 
     /// <param name="mbstdNumChannels">Minibatch-stddev feature channels; 0 = no such layer.</param>
     /// <param name="activation">Activation of conv and fc.</param>
     /// <param name="convClamp">Clamp of the conv output; null = none.</param>
+    /// <param name="readsImage">True when no block precedes the epilogue (4 px): x is fromRGB(img).</param>
     public DiscriminatorEpilogue(int inChannels, int cmapDim, int resolution, int imgChannels,
         Architecture architecture = Architecture.Resnet, int? mbstdGroupSize = 4, int mbstdNumChannels = 1,
-        Activation activation = Activation.Lrelu, double? convClamp = null)
+        Activation activation = Activation.Lrelu, double? convClamp = null, bool readsImage = false)
         : base(nameof(DiscriminatorEpilogue))
     {
         InChannels = inChannels;
@@ -49,7 +55,8 @@ public sealed class DiscriminatorEpilogue : nn.Module<Tensor, Tensor?, Tensor?, 
         Resolution = resolution;
         ImgChannels = imgChannels;
         Architecture = architecture;
-        if (architecture == Architecture.Skip)
+        ReadsImage = readsImage;
+        if (architecture == Architecture.Skip || readsImage)
             fromrgb = new Conv2dLayer(imgChannels, inChannels, kernelSize: 1, activation: activation);
         if (mbstdNumChannels > 0)
             mbstd = new MinibatchStdLayer(mbstdGroupSize, mbstdNumChannels);
@@ -60,19 +67,30 @@ public sealed class DiscriminatorEpilogue : nn.Module<Tensor, Tensor?, Tensor?, 
         RegisterComponents();
     }
 
-    /// <summary>x [N, C, 4, 4], img [N, C_img, 4, 4] ('skip' only), cmap [N, cmap_dim] (conditional only) → [N, 1].</summary>
-    public override Tensor forward(Tensor x, Tensor? img, Tensor? cmap)
+    /// <summary>
+    /// x [N, C, 4, 4] (null when <see cref="ReadsImage"/>), img [N, C_img, 4, 4] ('skip' or 4 px only),
+    /// cmap [N, cmap_dim] (conditional only) → [N, 1].
+    /// </summary>
+    public override Tensor forward(Tensor? x, Tensor? img, Tensor? cmap)
     {
-        var s = TensorChecks.Shape(x, "b4 x [NCHW]", null, InChannels, Resolution, Resolution);
         using var scope = NewDisposeScope();
-        var h = x.dtype == ScalarType.Float32 ? x : x.to(ScalarType.Float32);
+        Tensor? h = null;
+        if (x is not null)
+        {
+            TensorChecks.Shape(x, "b4 x [NCHW]", null, InChannels, Resolution, Resolution);
+            h = x.dtype == ScalarType.Float32 ? x : x.to(ScalarType.Float32);
+        }
         if (fromrgb is not null)
         {
             if (img is null)
-                throw new ArgumentException("The 'skip' epilogue needs the image.", nameof(img));
-            TensorChecks.Shape(img, "b4 img [NCHW]", s[0], ImgChannels, Resolution, Resolution);
-            h = h + fromrgb.call(img.to(ScalarType.Float32), 1.0);
+                throw new ArgumentException("This epilogue needs the image.", nameof(img));
+            TensorChecks.Shape(img, "b4 img [NCHW]", null, ImgChannels, Resolution, Resolution);
+            var y = fromrgb.call(img.to(ScalarType.Float32), 1.0); // [N, C, 4, 4]
+            h = h is null ? y : h + y;
         }
+        if (h is null)
+            throw new ArgumentException("The epilogue needs the features of the previous block.", nameof(x));
+        var n = h.shape[0];
         if (mbstd is not null)
             h = mbstd.call(h); // [N, C+1, 4, 4]
         h = conv.call(h, 1.0); // [N, C, 4, 4]
@@ -82,7 +100,7 @@ public sealed class DiscriminatorEpilogue : nn.Module<Tensor, Tensor?, Tensor?, 
         {
             if (cmap is null)
                 throw new ArgumentException("A conditional discriminator needs the mapped label.", nameof(cmap));
-            TensorChecks.Shape(cmap, "b4 cmap [N, cmap_dim]", s[0], CmapDim);
+            TensorChecks.Shape(cmap, "b4 cmap [N, cmap_dim]", n, CmapDim);
             h = (h * cmap).sum(1, keepdim: true) * (1 / Math.Sqrt(CmapDim)); // [N, 1]
         }
         return h.MoveToOuterDisposeScope();
