@@ -107,6 +107,8 @@ public sealed class SynthesisBlock : nn.Module<Tensor?, Tensor?, Tensor, Synthes
             torgb = new ToRGBLayer(outChannels, imgChannels, wDim, convClamp: config.ConvClamp);
             NumToRgb++;
         }
+        NoiseResolutions = new[] { conv0, conv1 }.Where(l => l is { UseNoise: true }).Select(l => l!.Resolution)
+            .ToArray();
         if (inChannels != 0 && config.Architecture == Architecture.Resnet)
         {
             skip = new Conv2dLayer(inChannels, outChannels, kernelSize: 1, useBias: false, up: 2,
@@ -116,8 +118,7 @@ public sealed class SynthesisBlock : nn.Module<Tensor?, Tensor?, Tensor, Synthes
     }
 
     /// <summary>Resolutions of this block's noise inputs, in forward order (empty when noise is off).</summary>
-    public IEnumerable<int> NoiseResolutions =>
-        new[] { conv0, conv1 }.Where(l => l is { UseNoise: true }).Select(l => l!.Resolution);
+    public IReadOnlyList<int> NoiseResolutions { get; }
 
     /// <summary>
     /// x [N, in, res/2, res/2] (null for the first block), img [N, C, res/2, res/2] (null before the first toRGB),
@@ -128,7 +129,7 @@ public sealed class SynthesisBlock : nn.Module<Tensor?, Tensor?, Tensor, Synthes
         var wsShape = TensorChecks.Shape(ws, $"b{Resolution} ws [N, num_ws, w_dim]", null, NumConv + NumToRgb, _wDim);
         var n = wsShape[0];
         var noise = options.Noise;
-        var noiseCount = NoiseResolutions.Count();
+        var noiseCount = NoiseResolutions.Count;
         if (noise is not null && noise.Count != noiseCount)
             throw new ArgumentException($"b{Resolution}: expected {noiseCount} noise images, got {noise.Count}.");
 

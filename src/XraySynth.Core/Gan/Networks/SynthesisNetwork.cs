@@ -79,7 +79,7 @@ public sealed class SynthesisNetwork : nn.Module<Tensor, SynthesisOptions, Tenso
             var blockOptions = options;
             if (options.Noise is { } all)
             {
-                var count = block.NoiseResolutions.Count();
+                var count = block.NoiseResolutions.Count;
                 blockOptions = options with { Noise = all.Skip(noiseIdx).Take(count).ToArray() };
                 noiseIdx += count;
             }
