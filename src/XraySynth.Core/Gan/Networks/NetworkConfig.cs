@@ -195,7 +195,10 @@ public sealed record DiscriminatorConfig
     /// <summary>Number of minibatch-stddev feature channels; 0 = disable the layer.</summary>
     public int MbstdNumChannels { get; init; } = 1;
 
-    /// <summary>Label mapping network (c → cmap) settings; used only when c_dim &gt; 0.</summary>
+    /// <summary>
+    /// Label mapping network (c → cmap) settings; used only when c_dim &gt; 0. Official default: 8 layers, lr_mul
+    /// 0.01, in every preset. Its w_avg_beta is ignored (the discriminator never tracks w_avg).
+    /// </summary>
     public MappingConfig Mapping { get; init; } = new();
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>

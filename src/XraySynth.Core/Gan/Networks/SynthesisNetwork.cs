@@ -59,6 +59,7 @@ public sealed class SynthesisNetwork : nn.Module<Tensor, SynthesisOptions, Tenso
             _blocks.Add(block);
         }
         NoiseResolutions = _blocks.SelectMany(b => b.NoiseResolutions).ToArray();
+        RegisterComponents();
     }
 
     /// <summary>ws [N, num_ws, w_dim] → img [N, C, res, res] (float32, roughly in [−1, 1]).</summary>
