@@ -1,0 +1,105 @@
+namespace XraySynth.Gan.Networks;
+
+/// <summary>
+/// The network half of the official <c>--cfg</c> presets (train.py's cfg_specs): channel_base, mapping layers,
+/// minibatch-stddev group, D architecture, fp16 for the 4 highest resolutions with conv clamp 256.
+/// Training hyper-parameters (kimg, batch, lr, gamma, ema) belong to the training presets. <c>smoke</c> is ours:
+/// a tiny network for tests and CPU demos.
+/// </summary>
+public static class NetworkPresets
+{
+    /// <summary>Preset names, as accepted by <see cref="Create"/>.</summary>
+    public static IReadOnlyList<string> Names { get; } =
+        ["auto", "stylegan2", "paper256", "paper512", "paper1024", "cifar", "smoke"];
+
+    /// <summary>
+    /// Builds the G and D configs of preset <paramref name="name"/> for images of
+    /// <paramref name="resolution"/>² × <paramref name="imgChannels"/> with <paramref name="cDim"/> label dimensions
+    /// (0 = unconditional). <paramref name="gpus"/> only matters for 'auto' (its minibatch-stddev group).
+    /// </summary>
+    public static NetworkConfigs Create(string name, int resolution, int imgChannels, int cDim = 0, int gpus = 1)
+    {
+        NetworkConfigChecks.Resolution(resolution, nameof(resolution));
+        NetworkConfigChecks.Positive(imgChannels, nameof(imgChannels));
+        NetworkConfigChecks.NonNegative(cDim, nameof(cDim));
+        NetworkConfigChecks.Positive(gpus, nameof(gpus));
+        if (name == "smoke")
+            return Smoke(resolution, imgChannels, cDim);
+
+        // (channel_base, G mapping layers, mbstd group, D architecture) per preset.
+        (int ChannelBase, int MapLayers, int Mbstd, Architecture DArch) spec = name switch
+        {
+            "auto" => (resolution >= 512 ? 32768 : 16384, 2, AutoMbstd(resolution, gpus), Architecture.Resnet),
+            "stylegan2" => (32768, 8, 4, Architecture.Resnet),
+            "paper256" => (16384, 8, 8, Architecture.Resnet),
+            "paper512" => (32768, 8, 8, Architecture.Resnet),
+            "paper1024" => (32768, 8, 4, Architecture.Resnet),
+            "cifar" => (32768, 2, 32, Architecture.Orig),
+            _ => throw new ArgumentException(
+                $"Unknown network preset '{name}'; use one of: {string.Join(", ", Names)}.", nameof(name)),
+        };
+        var g = new GeneratorConfig
+        {
+            ZDim = 512,
+            WDim = 512,
+            CDim = cDim,
+            ImgResolution = resolution,
+            ImgChannels = imgChannels,
+            Mapping = new MappingConfig { NumLayers = spec.MapLayers },
+            Synthesis = new SynthesisConfig
+            {
+                ChannelBase = spec.ChannelBase,
+                ChannelMax = 512,
+                NumFp16Res = 4,
+                ConvClamp = 256,
+            },
+        };
+        var d = new DiscriminatorConfig
+        {
+            CDim = cDim,
+            ImgResolution = resolution,
+            ImgChannels = imgChannels,
+            Architecture = spec.DArch,
+            ChannelBase = spec.ChannelBase,
+            ChannelMax = 512,
+            NumFp16Res = 4,
+            ConvClamp = 256,
+            MbstdGroupSize = spec.Mbstd,
+        };
+        return new NetworkConfigs(g, d);
+    }
+
+    /// <summary>The official 'auto' rule: batch = max(min(gpus·min(4096/res, 32), 64), gpus); group = min(batch/gpus, 4).</summary>
+    private static int AutoMbstd(int resolution, int gpus)
+    {
+        var batch = Math.Max(Math.Min(gpus * Math.Min(4096 / resolution, 32), 64), gpus);
+        return Math.Min(batch / gpus, 4);
+    }
+
+    private static NetworkConfigs Smoke(int resolution, int imgChannels, int cDim)
+    {
+        var g = new GeneratorConfig
+        {
+            ZDim = 32,
+            WDim = 32,
+            CDim = cDim,
+            ImgResolution = resolution,
+            ImgChannels = imgChannels,
+            Mapping = new MappingConfig { NumLayers = 2 },
+            Synthesis = new SynthesisConfig { ChannelBase = 512, ChannelMax = 32, NumFp16Res = 0, ConvClamp = 256 },
+        };
+        var d = new DiscriminatorConfig
+        {
+            CDim = cDim,
+            ImgResolution = resolution,
+            ImgChannels = imgChannels,
+            ChannelBase = 512,
+            ChannelMax = 32,
+            NumFp16Res = 0,
+            ConvClamp = 256,
+            MbstdGroupSize = 4,
+            Mapping = new MappingConfig { NumLayers = 2 },
+        };
+        return new NetworkConfigs(g, d);
+    }
+}
