@@ -122,7 +122,7 @@ public sealed class ClassifierTrainer
             _run.RewriteStats(o => o["epoch"]?.GetValue<int>() <= last.Epoch);
             _say($"resumed after epoch {last.Epoch} (best {_o.SelectBy} {bestScore:F4} at epoch {bestEpoch}, lr {lr:G3})");
         }
-        using var tensorboard = torch.utils.tensorboard.SummaryWriter(_run.Path);
+        var tensorboard = torch.utils.tensorboard.SummaryWriter(_run.Path);
         bool stoppedEarly = false;
         int epoch = startEpoch - 1;
         for (epoch = startEpoch; epoch <= _o.Epochs; epoch++)
