@@ -28,6 +28,7 @@ public static class Cli
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(PhantomsCommand.Create());
         root.Subcommands.Add(PrepareCommand.Create());
+        root.Subcommands.Add(GanCommand.Create());
         root.Subcommands.Add(ClassifierCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(EnvCommand.Create());
@@ -56,7 +57,8 @@ public static class Cli
     /// <summary>The message of an exception that is the user's to fix (bad input), or null for a bug.</summary>
     private static string? UserError(Exception e) => e switch
     {
-        Data.DataException or Imaging.ImageDecodeException or DeviceException => e.Message,
+        Data.DataException or Imaging.ImageDecodeException or DeviceException or Gan.Snapshot.SnapshotException
+            or Classifier.Models.CheckpointMismatchException or Classifier.Models.CheckpointFormatException => e.Message,
         AggregateException { InnerExceptions.Count: > 0 } a => UserError(a.InnerExceptions[0]),
         UnauthorizedAccessException or DirectoryNotFoundException => $"{e.Message} fix: check the path and its permissions.",
         IOException io when io.HResult == 28 || io.Message.Contains("No space", StringComparison.Ordinal) => $"{e.Message} fix: free disk space and rerun (finished work is kept).",

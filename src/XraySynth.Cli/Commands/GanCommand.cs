@@ -1,0 +1,138 @@
+using System.CommandLine;
+using System.Globalization;
+using XraySynth.Cli.Rendering;
+using XraySynth.Gan.Generation;
+using XraySynth.Gan.Networks;
+using XraySynth.Runtime;
+using static TorchSharp.torch;
+using Generator = XraySynth.Gan.Networks.Generator;
+
+namespace XraySynth.Cli.Commands;
+
+/// <summary><c>xraysynth gan summary|generate</c> (and <c>train</c>).</summary>
+public static class GanCommand
+{
+    public static Command Create()
+    {
+        var cmd = new Command("gan", "StyleGAN2-ADA: network summaries, batched generation of synthetic X-rays.");
+        cmd.Subcommands.Add(CreateSummary());
+        cmd.Subcommands.Add(CreateGenerate());
+        return cmd;
+    }
+
+    private static Command CreateSummary()
+    {
+        var cfg = new Option<string>("--cfg") { Description = $"Network preset: {string.Join(", ", NetworkPresets.Names)}.", DefaultValueFactory = _ => "auto" };
+        var resolution = new Option<int>("--resolution") { Description = "Image size (a power of two, 4..1024).", DefaultValueFactory = _ => 256 };
+        var channels = new Option<int>("--channels") { Description = "Image channels: 1 (grey) or 3.", DefaultValueFactory = _ => 1 };
+        var cond = new Option<bool>("--cond") { Description = "Class-conditional (2 classes: normal, abnormal)." };
+        var cmd = new Command("summary", "Per-layer table of the generator and the discriminator (output shapes, parameters, buffers) with totals, like the official print_module_summary.")
+        {
+            cfg, resolution, channels, cond,
+        };
+        cmd.SetAction(parse =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            NetworkConfigs configs;
+            try
+            {
+                configs = NetworkPresets.Create(parse.GetValue(cfg)!, parse.GetValue(resolution), parse.GetValue(channels), parse.GetValue(cond) ? 2 : 0);
+            }
+            catch (ArgumentException e)
+            {
+                throw new Data.DataException(e.Message);
+            }
+            using var g = new Generator(configs.G);
+            using var d = new Discriminator(configs.D);
+            g.eval();
+            d.eval();
+            using var noGrad = no_grad();
+            var c = configs.G.CDim > 0 ? zeros(1, configs.G.CDim) : null;
+            var gSummary = ModuleSummary.Run(g, () => g.call(randn(1, configs.G.ZDim), c));
+            var dSummary = ModuleSummary.Run(d, () => d.call(randn(1, configs.G.ImgChannels, configs.G.ImgResolution, configs.G.ImgResolution), c));
+            output.WriteLine($"cfg {parse.GetValue(cfg)}, {configs.G.ImgResolution}px, {configs.G.ImgChannels} channel(s), {(configs.G.CDim > 0 ? "conditional" : "unconditional")}");
+            Write(output, "Generator", gSummary);
+            Write(output, "Discriminator", dSummary);
+            return ExitCodes.Ok;
+        });
+        return cmd;
+    }
+
+    /// <summary>Renders a module summary as a table with totals.</summary>
+    public static void Write(TextWriter output, string title, ModuleSummaryResult summary)
+    {
+        output.WriteLine();
+        output.WriteLine(title);
+        var table = new TextTable("module", "parameters", "buffers", "output shape", "dtype");
+        foreach (var r in summary.Rows)
+            table.Add(r.Name, r.Parameters == 0 ? "-" : r.Parameters.ToString("N0", CultureInfo.InvariantCulture), r.Buffers == 0 ? "-" : r.Buffers.ToString("N0", CultureInfo.InvariantCulture),
+                r.OutputShape is null ? "-" : $"[{string.Join(", ", r.OutputShape)}]", r.OutputDtype ?? "-");
+        table.Add("total", summary.TotalParameters.ToString("N0", CultureInfo.InvariantCulture), summary.TotalBuffers.ToString("N0", CultureInfo.InvariantCulture), "", "");
+        table.Write(output);
+    }
+
+    private static Command CreateGenerate()
+    {
+        var network = new Option<string>("--network") { Description = "Snapshot folder (network-snapshot-KKKKKK) from 'gan train'; its G_ema generates.", Required = true, HelpName = "SNAPSHOT" };
+        var outDir = new Option<string>("--out") { Description = "Output folder: seedNNNNNN.png per image + manifest.csv (rerun to resume).", Required = true, HelpName = "DIR" };
+        var count = new Option<int?>("--count") { Description = "Generate seeds 0..N-1." };
+        var seeds = new Option<string?>("--seeds") { Description = "Seeds as ranges and lists: 0-999 or 1,5,10-20.", HelpName = "A-B,C" };
+        var cls = new Option<string?>("--class") { Description = "positive (abnormal) or negative (normal), for a class-conditional model." };
+        var trunc = new Option<double>("--trunc") { Description = "Truncation psi: 1 = none, lower = closer to the average image (less diverse, fewer artefacts).", DefaultValueFactory = _ => 1.0 };
+        var noise = CommonOptions.Enum("--noise-mode", "Per-layer noise: const (fixed, reproducible), random (per seed), none.", NoiseMode.Const);
+        var batch = new Option<int>("--batch") { Description = "Images per forward pass on the device.", DefaultValueFactory = _ => 64 };
+        var sharpen = new Option<double>("--sharpen") { Description = "Unsharp-mask amount applied to each image (0 = none; the seed project used ~1).", DefaultValueFactory = _ => 0 };
+        var device = CommonOptions.Device();
+        var cmd = new Command("generate",
+            "Generate synthetic X-rays in batches: one PNG per seed (grey or RGB as the model), a manifest.csv (file, seed, class, trunc) " +
+            "that 'classifier train --synthetic' reads. Same seed, same image. Streams to disk; rerunning skips images already written.")
+        {
+            network, outDir, count, seeds, cls, trunc, noise, batch, sharpen, device, CommonOptions.LibTorch(),
+        };
+        cmd.SetAction((parse, cancel) =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var seedList = ParseSeeds(parse.GetValue(count), parse.GetValue(seeds));
+            var options = new GenerateOptions
+            {
+                Network = parse.GetValue(network)!,
+                OutDir = parse.GetValue(outDir)!,
+                Seeds = seedList,
+                Class = parse.GetValue(cls),
+                Trunc = parse.GetValue(trunc),
+                NoiseMode = parse.GetValue(noise),
+                Batch = parse.GetValue(batch),
+                Sharpen = parse.GetValue(sharpen),
+                Device = parse.GetValue(device),
+            };
+            var result = ProgressRenderer.Run(output, "generate", p => GenerateImages.Run(options, p, cancel));
+            output.WriteLine($"generated {result.Written} images ({result.Kept} already there) of {result.Resolution}x{result.Resolution}, " +
+                             $"{(result.Channels == 1 ? "grey" : "RGB")}, class {(result.Class.Length > 0 ? result.Class : "none")} -> {result.OutDir}");
+            return Task.FromResult(ExitCodes.Ok);
+        });
+        return cmd;
+    }
+
+    /// <summary>Seeds from --count N (0..N-1) or --seeds "0-999" / "1,5,10-20".</summary>
+    public static List<long> ParseSeeds(int? count, string? seeds)
+    {
+        if ((count is null) == (seeds is null))
+            throw new Data.DataException("pass exactly one of --count N or --seeds A-B.");
+        if (count is { } n)
+        {
+            if (n < 1) throw new Data.DataException($"--count {n}: must be at least 1.");
+            return Enumerable.Range(0, n).Select(i => (long)i).ToList();
+        }
+        var list = new List<long>();
+        foreach (var part in seeds!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var ends = part.Split('-');
+            if (ends.Length == 1 && long.TryParse(ends[0], NumberStyles.None, CultureInfo.InvariantCulture, out var single)) list.Add(single);
+            else if (ends.Length == 2 && long.TryParse(ends[0], NumberStyles.None, CultureInfo.InvariantCulture, out var a)
+                     && long.TryParse(ends[1], NumberStyles.None, CultureInfo.InvariantCulture, out var b) && a <= b && b - a < 10_000_000)
+                for (long s = a; s <= b; s++) list.Add(s);
+            else throw new Data.DataException($"--seeds '{part}': expected a seed (12) or a range (0-999) of non-negative integers.");
+        }
+        return list;
+    }
+}
