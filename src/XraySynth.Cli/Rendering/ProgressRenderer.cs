@@ -42,34 +42,41 @@ public static class ProgressRenderer
         public void Report(ProgressInfo value) => report(value);
     }
 
-    /// <summary>A line per 10% or per 10 s, whichever comes first, and one at the end.</summary>
+    /// <summary>A line per 10% or per 10 s, whichever comes first, and one at the end of each stage. Rates count from
+    /// the end of the previous stage (or the start).</summary>
     private sealed class LineProgress(TextWriter output, string title) : IProgress<ProgressInfo>
     {
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly Lock _gate = new();
-        private double _lastTime = double.NegativeInfinity;
+        private double _stageStart;
+        private double _lastPrint = double.NegativeInfinity;
+        private double _lastReport;
         private long _lastDone = -1;
-        private string _lastStage = "";
+        private string _stage = "";
 
         public void Report(ProgressInfo p)
         {
             lock (_gate)
             {
-                double t = _clock.Elapsed.TotalSeconds;
-                bool stageChanged = p.Stage != _lastStage;
-                bool due = stageChanged || p.Done == p.Total || t - _lastTime >= 10 || (p.Done - _lastDone) * 10 >= p.Total;
-                if (!due || p.Done == _lastDone && !stageChanged) return;
-                if (stageChanged && _lastStage != "") _clock.Restart();
-                t = _clock.Elapsed.TotalSeconds;
-                // The first report of a stage has no time base yet: no rate, no ETA.
-                double rate = !(stageChanged && _lastStage != "") && t > 0.05 ? p.Done / t : 0;
+                double now = _clock.Elapsed.TotalSeconds;
+                if (p.Stage != _stage)
+                {
+                    _stageStart = _stage.Length == 0 ? 0 : _lastReport;
+                    _stage = p.Stage;
+                    _lastDone = -1;
+                    _lastPrint = double.NegativeInfinity;
+                }
+                _lastReport = now;
+                bool due = p.Done == p.Total || now - _lastPrint >= 10 || _lastDone < 0 || (p.Done - _lastDone) * 10 >= p.Total;
+                if (!due || p.Done == _lastDone) return;
+                double t = now - _stageStart;
+                double rate = t > 0.05 ? p.Done / t : 0;
                 var speed = rate > 0 ? $", {rate:F1} {p.Unit}/s" : "";
                 var eta = rate > 0 && p.Done < p.Total ? $", ETA {TimeSpan.FromSeconds((p.Total - p.Done) / rate):hh\\:mm\\:ss}" : "";
                 var stage = p.Stage == title ? title : $"{title}: {p.Stage}";
                 output.WriteLine($"{stage} {p.Done}/{p.Total} {p.Unit} ({100.0 * p.Done / Math.Max(1, p.Total):F0}%){speed}{eta}");
-                _lastTime = _clock.Elapsed.TotalSeconds;
+                _lastPrint = now;
                 _lastDone = p.Done;
-                _lastStage = p.Stage;
             }
         }
     }

@@ -20,7 +20,7 @@ public static class Manifest
     public static void Write(string file, IEnumerable<ManifestRow> rows) => AtomicFile.Write(file, stream =>
     {
         using var writer = new StreamWriter(stream, leaveOpen: true);
-        using var csv = new CsvWriter(writer, CultureInfo.InvariantCulture);
+        using var csv = new CsvWriter(writer, new CsvConfiguration(CultureInfo.InvariantCulture) { NewLine = "\n" });
         foreach (var h in Header) csv.WriteField(h);
         csv.NextRecord();
         foreach (var r in rows)

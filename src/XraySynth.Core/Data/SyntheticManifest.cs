@@ -18,7 +18,7 @@ public static class SyntheticManifest
     public static void Write(string file, IEnumerable<SyntheticRow> rows) => AtomicFile.Write(file, stream =>
     {
         using var writer = new StreamWriter(stream, leaveOpen: true);
-        using var csv = new CsvWriter(writer, CultureInfo.InvariantCulture);
+        using var csv = new CsvWriter(writer, new CsvConfiguration(CultureInfo.InvariantCulture) { NewLine = "\n" });
         foreach (var h in Header) csv.WriteField(h);
         csv.NextRecord();
         foreach (var r in rows)

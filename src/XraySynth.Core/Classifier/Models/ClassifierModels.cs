@@ -22,7 +22,7 @@ public enum ClassifierArchitecture
     /// <summary>torchvision resnet50, from TorchVision .NET.</summary>
     ResNet50,
 
-    /// <summary>A tiny DenseNet (growth 8, blocks 2-2-2, 16 initial features; ~30k parameters) for tests, the
+    /// <summary>A small DenseNet (growth 12, blocks 3-6-6, 24 initial features) for tests, the
     /// demo and CPU smoke runs. No ImageNet checkpoint exists for it.</summary>
     DenseNetSmoke,
 }
@@ -49,7 +49,7 @@ public static class ClassifierModels
             ClassifierArchitecture.DenseNet201 => DenseNet.DenseNet201(numOutputs),
             ClassifierArchitecture.ResNet18 => torchvision.models.resnet18(num_classes: numOutputs),
             ClassifierArchitecture.ResNet50 => torchvision.models.resnet50(num_classes: numOutputs),
-            ClassifierArchitecture.DenseNetSmoke => new DenseNet(growthRate: 8, blockConfig: [2, 2, 2], numInitFeatures: 16, numClasses: numOutputs),
+            ClassifierArchitecture.DenseNetSmoke => new DenseNet(growthRate: 12, blockConfig: [3, 6, 6], numInitFeatures: 24, numClasses: numOutputs),
             _ => throw new ArgumentOutOfRangeException(nameof(architecture), architecture, null),
         };
     }

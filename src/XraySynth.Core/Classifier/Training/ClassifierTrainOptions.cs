@@ -54,8 +54,9 @@ public sealed record ClassifierTrainOptions
     public SelectionMetric SelectBy { get; init; } = SelectionMetric.Auroc;
     /// <summary>Stop after this many epochs without a better validation score.</summary>
     public int Patience { get; init; } = 5;
-    /// <summary>Divide the learning rate by 10 after this many epochs without a lower validation loss.</summary>
-    public int PlateauPatience { get; init; } = 1;
+    /// <summary>Divide the learning rate by 10 when the validation loss has not fallen for more than this many
+    /// epochs (never below 1/1000 of <see cref="Lr"/>).</summary>
+    public int PlateauPatience { get; init; } = 2;
     public int Seed { get; init; }
     public DeviceChoice Device { get; init; } = DeviceChoice.Auto;
     /// <summary>Stop at the first bad image instead of skipping it.</summary>

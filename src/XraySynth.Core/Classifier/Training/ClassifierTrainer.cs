@@ -156,7 +156,7 @@ public sealed class ClassifierTrainer
 
             // LR ÷10 when the validation loss stops falling.
             if (valLoss < plateauBest - 1e-4) (plateauBest, plateauBad) = (valLoss, 0);
-            else if (++plateauBad > _o.PlateauPatience)
+            else if (++plateauBad > _o.PlateauPatience && lr / 10 >= _o.Lr / 1000 * 0.999)
             {
                 lr /= 10;
                 SetLr(optimizer, lr);
