@@ -49,7 +49,8 @@ public static class EvaluationPlots
         Save(path, BuildReliability(curve, title), width, height);
 
     /// <summary>2×2 confusion matrix heatmap: rows actual (normal, abnormal), columns predicted; each cell shows its count
-    /// and its percentage of the actual class (so the diagonal reads specificity and sensitivity).</summary>
+    /// and its percentage of the actual class ("76.0 % of normal"), so the diagonal reads specificity and
+    /// sensitivity.</summary>
     public static void ConfusionMatrix(string path, ConfusionMatrix matrix, string? title = null, int width = DefaultSize, int height = 520) =>
         Save(path, BuildConfusionMatrix(matrix, title), width, height);
 
@@ -61,8 +62,8 @@ public static class EvaluationPlots
         for (int i = 0; i < series.Count; i++)
         {
             var s = series[i];
+            if (s.Points.Count == 0) { Undefined(plot, s.Name, i); continue; }
             string label = $"{s.Name} (AUROC {Number(s.Auroc)})";
-            if (s.Points.Count == 0) { Undefined(plot, label, i); continue; }
             var line = plot.Add.ScatterLine(s.Points.Select(p => p.Fpr).ToArray(), s.Points.Select(p => p.Tpr).ToArray(), Color(i));
             line.LineWidth = 2;
             line.LegendText = label;
@@ -82,8 +83,8 @@ public static class EvaluationPlots
         for (int i = 0; i < series.Count; i++)
         {
             var s = series[i];
+            if (s.Points.Count == 0) { Undefined(plot, s.Name, i); continue; }
             string label = $"{s.Name} (AP {Number(s.AveragePrecision)})";
-            if (s.Points.Count == 0) { Undefined(plot, label, i); continue; }
             var line = plot.Add.ScatterLine(s.Points.Select(p => p.Recall).ToArray(), s.Points.Select(p => p.Precision).ToArray(), Color(i));
             line.ConnectStyle = ConnectStyle.StepVertical; // precision P_n holds over (R_{n-1}, R_n], as average precision sums
             line.LineWidth = 2;
@@ -122,6 +123,7 @@ public static class EvaluationPlots
         var plot = NewPlot(title, "predicted", "actual");
         // [actual, predicted]; actual normal is the top row, predicted normal the left column (sklearn's layout)
         int[,] counts = { { m.TrueNegatives, m.FalsePositives }, { m.FalseNegatives, m.TruePositives } };
+        string[] classes = ["normal", "abnormal"];
         int max = Math.Max(1, counts.Cast<int>().Max());
         for (int actual = 0; actual < 2; actual++)
         {
@@ -135,15 +137,17 @@ public static class EvaluationPlots
                 cell.LineColor = Colors.White;
                 cell.LineWidth = 2;
                 string percent = rowTotal == 0 ? "–" : ((double)counts[actual, predicted] / rowTotal).ToString("P1", CultureInfo.InvariantCulture);
-                var text = plot.Add.Text($"{counts[actual, predicted]}\n{percent} of actual", x, y);
+                var text = plot.Add.Text($"{counts[actual, predicted]}\n{percent} of {classes[actual]}", x, y);
                 text.LabelFontSize = 18;
                 text.LabelBold = true;
                 text.LabelAlignment = Alignment.MiddleCenter;
                 text.LabelFontColor = shade > 0.5 ? Colors.White : Colors.Black;
             }
         }
-        plot.Axes.Bottom.SetTicks([0, 1], ["normal", "abnormal"]);
-        plot.Axes.Left.SetTicks([0, 1], ["abnormal", "normal"]);
+        plot.Axes.Bottom.SetTicks([0, 1], classes);
+        plot.Axes.Left.SetTicks([0, 1], [classes[1], classes[0]]);
+        plot.Axes.Bottom.TickLabelStyle.FontSize = 15;
+        plot.Axes.Left.TickLabelStyle.FontSize = 15;
         plot.Axes.SetLimits(-0.5, 1.5, -0.5, 1.5);
         plot.Grid.IsVisible = false;
         return plot;
@@ -169,8 +173,8 @@ public static class EvaluationPlots
         line.LegendText = label;
     }
 
-    private static void Undefined(Plot plot, string label, int i) =>
-        plot.Legend.ManualItems.Add(new LegendItem { LabelText = $"{label}: undefined, one class", LineColor = Color(i), LineWidth = 2 });
+    private static void Undefined(Plot plot, string name, int i) =>
+        plot.Legend.ManualItems.Add(new LegendItem { LabelText = $"{name} (undefined: one class)", LineColor = Color(i), LineWidth = 2 });
 
     private static void UnitSquare(Plot plot) => plot.Axes.SetLimits(-0.02, 1.02, -0.02, 1.02);
 
