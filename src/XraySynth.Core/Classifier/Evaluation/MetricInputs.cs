@@ -8,7 +8,8 @@ internal static class MetricInputs
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(probabilities);
         if (labels.Count != probabilities.Count)
-            throw new ArgumentException($"{labels.Count} labels but {probabilities.Count} probabilities: one of each per prediction.", nameof(probabilities));
+            throw new ArgumentException($"{labels.Count} labels but {probabilities.Count} probabilities: one of each per prediction.",
+                nameof(probabilities));
         if (labels.Count == 0)
             throw new ArgumentException("no predictions: metrics need at least one labelled prediction.", nameof(labels));
         if (!double.IsFinite(threshold))
@@ -19,7 +20,8 @@ internal static class MetricInputs
                 throw new ArgumentException($"label {labels[i]} at index {i}: labels are 0 (normal) or 1 (abnormal).", nameof(labels));
             var p = probabilities[i];
             if (!(p >= 0 && p <= 1))
-                throw new ArgumentException($"probability {p} at index {i} is not in [0, 1] (a diverged model gives NaN; logits need a sigmoid first).", nameof(probabilities));
+                throw new ArgumentException($"probability {p} at index {i} is not in [0, 1] (a diverged model gives NaN; " +
+                    "logits need a sigmoid first).", nameof(probabilities));
         }
     }
 }
