@@ -1,6 +1,11 @@
 using System.CommandLine;
 using XraySynth.Cli.Rendering;
+using System.Globalization;
+using XraySynth.Classifier.Evaluation;
+using XraySynth.Classifier.Models;
 using XraySynth.Classifier.Training;
+using XraySynth.Runtime;
+using static TorchSharp.torch;
 
 namespace XraySynth.Cli.Commands;
 
@@ -11,6 +16,8 @@ public static class ClassifierCommand
     {
         var cmd = new Command("classifier", "The abnormality classifier (DenseNet-169 and friends): train on real (+ synthetic) images, evaluate on real held-out images.");
         cmd.Subcommands.Add(CreateTrain());
+        cmd.Subcommands.Add(CreateEvaluate());
+        cmd.Subcommands.Add(CreateSummary());
         return cmd;
     }
 
@@ -72,6 +79,85 @@ public static class ClassifierCommand
             output.WriteLine($"best validation {result.SelectBy} {result.BestScore:F4} at epoch {result.BestEpoch} of {result.Epochs}" +
                              $"{(result.StoppedEarly ? " (stopped early)" : "")}; model: {Path.Combine(result.RunDir, ClassifierModelInfo.BestWeights)}");
             return Task.FromResult(ExitCodes.Ok);
+        });
+        return cmd;
+    }
+
+    private static Command CreateEvaluate()
+    {
+        var model = new Option<string>("--model") { Description = "A classifier run folder (holds model.json and best.safetensors).", Required = true, HelpName = "RUN" };
+        var test = new Option<string>("--test") { Description = "Manifest of real held-out images: prepare's test.csv.", Required = true, HelpName = "CSV" };
+        var outDir = new Option<string?>("--out") { Description = "Output folder (default: RUN/eval-<manifest name>).", HelpName = "DIR" };
+        var bootstrap = new Option<int>("--bootstrap") { Description = "Bootstrap replicates (resampling studies) for the 95% confidence intervals.", DefaultValueFactory = _ => 1000 };
+        var threshold = new Option<double>("--threshold") { Description = "Abnormal when the probability is above this.", DefaultValueFactory = _ => 0.5 };
+        var seed = CommonOptions.Seed();
+        var device = CommonOptions.Device();
+        var strict = new Option<bool>("--strict") { Description = "Stop at the first bad image instead of skipping it." };
+        var cmd = new Command("evaluate",
+            "Evaluate a trained classifier on real held-out images, image level and study level (mean of a study's image probabilities): " +
+            "accuracy, sensitivity, specificity, kappa, AUROC, average precision, Brier score, predicted-positive rate and the confusion matrix, " +
+            "with 95% bootstrap CIs over studies. Writes metrics.json, predictions.csv and ROC / precision-recall / calibration / confusion plots.")
+        {
+            model, test, outDir, bootstrap, threshold, seed, device, strict, CommonOptions.LibTorch(),
+        };
+        cmd.SetAction((parse, cancel) =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var options = new EvaluateOptions
+            {
+                Model = parse.GetValue(model)!,
+                Test = parse.GetValue(test)!,
+                OutDir = parse.GetValue(outDir),
+                Bootstrap = parse.GetValue(bootstrap),
+                Threshold = parse.GetValue(threshold),
+                Seed = parse.GetValue(seed),
+                Device = parse.GetValue(device),
+                Strict = parse.GetValue(strict),
+            };
+            var result = ProgressRenderer.Run(output, "evaluate", p => ClassifierEvaluator.Run(options, p, cancel));
+            WriteReport(output, result);
+            return Task.FromResult(ExitCodes.Ok);
+        });
+        return cmd;
+    }
+
+    /// <summary>The evaluation table: each metric at image and study level with its 95% CI.</summary>
+    public static void WriteReport(TextWriter output, EvaluateResult result)
+    {
+        var r = result.Report;
+        output.WriteLine($"{result.Model.Arch} (epoch {result.Model.Epoch}) on {r.ImageLevel.N} images / {r.StudyLevel.N} studies, threshold {r.Threshold}, " +
+                         $"{r.Bootstrap.Replicates} bootstrap replicates over studies");
+        var table = new TextTable("metric", "image level (95% CI)", "study level (95% CI)");
+        foreach (var m in new[] { Metric.Accuracy, Metric.Sensitivity, Metric.Specificity, Metric.Kappa, Metric.Auroc, Metric.AveragePrecision, Metric.Brier, Metric.PredictedPositiveRate })
+            table.Add(CommonOptions.Kebab(m.ToString()), Format(r.ImageLevel.Get(m)), Format(r.StudyLevel.Get(m)));
+        table.Write(output);
+        var c = r.StudyLevel.Confusion;
+        output.WriteLine($"study-level confusion: TP {c.TruePositives}, FP {c.FalsePositives}, TN {c.TrueNegatives}, FN {c.FalseNegatives}");
+        foreach (var w in r.Warnings) output.WriteLine($"warning: {w}");
+        if (result.Skipped.Count > 0) output.WriteLine($"skipped {result.Skipped.Count} unreadable images (first: {result.Skipped[0].File}: {result.Skipped[0].Problem})");
+        output.WriteLine($"wrote metrics.json, predictions.csv and plots to {result.OutDir}");
+    }
+
+    private static string Format(Estimate e) =>
+        double.IsNaN(e.Value) ? "undefined" : string.Create(CultureInfo.InvariantCulture, $"{e.Value:F3} ({e.Lower:F3}-{e.Upper:F3})");
+
+    private static Command CreateSummary()
+    {
+        var arch = new Option<string>("--arch") { Description = $"Architecture: {string.Join(", ", ClassifierModels.Names)}.", DefaultValueFactory = _ => "densenet169" };
+        var size = new Option<int>("--size") { Description = "Input side for the output shapes.", DefaultValueFactory = _ => 224 };
+        var cmd = new Command("summary", "Per-layer table of a classifier network (one output): output shapes, parameters, buffers, totals.") { arch, size };
+        cmd.SetAction(parse =>
+        {
+            ClassifierArchitecture architecture;
+            try { architecture = ClassifierModels.Parse(parse.GetValue(arch)!); }
+            catch (ArgumentException e) { throw new Data.DataException($"--arch: {e.Message}"); }
+            using var net = ClassifierModels.Create(architecture, 1);
+            net.eval();
+            using var noGrad = no_grad();
+            int s = parse.GetValue(size);
+            var summary = ModuleSummary.Run(net, () => net.call(randn(1, 3, s, s)));
+            GanCommand.Write(parse.InvocationConfiguration.Output, $"{ClassifierModels.Name(architecture)}, one output, input [1, 3, {s}, {s}]", summary);
+            return ExitCodes.Ok;
         });
         return cmd;
     }

@@ -43,6 +43,9 @@ public static class Manifest
         using var csv = new CsvReader(reader, config);
         if (!csv.Read() || !csv.ReadHeader() || !Header.All(h => csv.HeaderRecord!.Contains(h)))
             throw new DataException($"{file}: not a manifest (expected the header '{string.Join(",", Header)}').");
+        var unknown = csv.HeaderRecord!.Except(Header).ToList();
+        if (unknown.Count > 0)
+            throw new DataException($"{file}: unknown column(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}; a manifest has exactly '{string.Join(",", Header)}'. fix: use the manifests written by 'xraysynth prepare'.");
         var rows = new List<ManifestRow>();
         while (csv.Read())
         {

@@ -58,7 +58,8 @@ public static class ImageNetWeights
     /// </param>
     /// <param name="file">A torch.save state_dict (.pth/.pt, zip or legacy) or a .safetensors file.</param>
     /// <param name="headName">
-    /// State_dict prefix of the replaced last layer; null picks <c>classifier</c> for DenseNet, <c>fc</c> for ResNet.
+    /// State_dict prefix of the replaced last layer; null picks <c>classifier</c> for DenseNet, <c>fc</c> for ResNet;
+    /// "" replaces nothing (every key of the network must be in the file, as for a trained XraySynth classifier).
     /// </param>
     /// <exception cref="FileNotFoundException">No such file.</exception>
     /// <exception cref="CheckpointFormatException">Not a readable state_dict (the message says what to do).
@@ -91,7 +92,8 @@ public static class ImageNetWeights
             state[newKey] = tensor;
         }
 
-        bool IsHead(string key) => key == headName || key.StartsWith(headName + ".", StringComparison.Ordinal);
+        // An empty head name loads every key (our own checkpoints, head included).
+        bool IsHead(string key) => headName.Length > 0 && (key == headName || key.StartsWith(headName + ".", StringComparison.Ordinal));
 
         var target = module.state_dict();
         var missing = new List<string>();
