@@ -1,36 +1,63 @@
 using System.CommandLine;
 using System.Diagnostics;
 using XraySynth.Cli.Rendering;
+using XraySynth.Classifier.Models;
+using XraySynth.Classifier.Training;
 using XraySynth.Data;
+using XraySynth.Gan.Generation;
+using XraySynth.Gan.Networks;
+using TorchSharp;
+using static TorchSharp.torch;
+using Generator = XraySynth.Gan.Networks.Generator;
 
 namespace XraySynth.Cli.Commands;
 
-/// <summary><c>xraysynth bench</c>: reproducible throughput measurements on phantom data.</summary>
+/// <summary><c>xraysynth bench</c>: reproducible throughput measurements at the real sizes, on phantom or random data.</summary>
 public static class BenchCommand
 {
-    public sealed record PrepareBenchResult(string Work, int Images, int Workers, double Seconds, double ImagesPerSecond, int Resolution, int ClassifierSize);
+    /// <summary>One measured figure.</summary>
+    /// <param name="Work">What was measured.</param>
+    /// <param name="Setup">Sizes and settings.</param>
+    /// <param name="Device">Where it ran.</param>
+    /// <param name="Items">Images processed in the timed part.</param>
+    /// <param name="Seconds">Wall time of the timed part.</param>
+    /// <param name="ImagesPerSecond">Items / seconds.</param>
+    /// <param name="PeakMemoryMb">Peak resident memory of the process in MB (host memory, not GPU memory).</param>
+    public sealed record BenchResult(string Work, string Setup, string Device, int Items, double Seconds, double ImagesPerSecond, double PeakMemoryMb);
+
+    public static readonly string[] Works = ["prepare", "generate", "classifier-train"];
 
     public static Command Create()
     {
-        var target = new Argument<string>("work") { Description = "What to measure: prepare." };
-        target.AcceptOnlyFromAmong("prepare");
-        var patients = new Option<int>("--patients") { Description = "Phantom patients to generate as input (not timed).", DefaultValueFactory = _ => 200 };
+        var work = new Argument<string>("work") { Description = "What to measure: prepare, generate, classifier-train." };
+        work.AcceptOnlyFromAmong(Works);
+        var patients = new Option<int>("--patients") { Description = "prepare: phantom patients generated as input (not timed).", DefaultValueFactory = _ => 200 };
+        var batch = new Option<int?>("--batch") { Description = "generate: images per forward (default 64 on CUDA, 8 on CPU); classifier-train: images per step (default 32)." };
+        var steps = new Option<int?>("--steps") { Description = "Timed batches after one warm-up (default 10 on CUDA, 3 on CPU)." };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON (for machines)." };
+        var device = CommonOptions.Device();
         var cmd = new Command("bench",
-            "Measure throughput on generated phantom data at the real sizes. 'prepare': images/s of decode + preprocess + write " +
-            "(256px GAN zip, 320px classifier images) with one worker and with all cores, side by side in one run.")
+            "Measure throughput at the real sizes. prepare: decode + preprocess + write on a phantom MURA tree (256px GAN zip, 320px " +
+            "classifier images), one worker and all cores side by side. generate: images/s of a random-initialised cfg-auto 256px " +
+            "one-channel generator. classifier-train: images/s of DenseNet-169 training steps at 224px (augmentation, forward, backward, Adam).")
         {
-            target, patients, json,
+            work, patients, batch, steps, json, device, CommonOptions.LibTorch(),
         };
         cmd.SetAction((parse, cancel) =>
         {
             var output = parse.InvocationConfiguration.Output;
-            var results = BenchPrepare(parse.GetValue(patients), parse.GetValue(json) ? TextWriter.Null : output, cancel);
+            var log = parse.GetValue(json) ? TextWriter.Null : output;
+            var results = parse.GetValue(work) switch
+            {
+                "prepare" => BenchPrepare(parse.GetValue(patients), log, cancel),
+                "generate" => [BenchGenerate(TorchRuntime.Select(parse.GetValue(device)), parse.GetValue(batch), parse.GetValue(steps), log)],
+                _ => [BenchClassifierTrain(TorchRuntime.Select(parse.GetValue(device)), parse.GetValue(batch) ?? 32, parse.GetValue(steps), log)],
+            };
             if (parse.GetValue(json)) output.WriteLine(Json.Serialize(results));
             else
             {
-                var table = new TextTable("work", "workers", "images", "seconds", "images/s");
-                foreach (var r in results) table.Add(r.Work, r.Workers, r.Images, r.Seconds, r.ImagesPerSecond);
+                var table = new TextTable("work", "setup", "device", "images", "seconds", "images/s", "peak RSS MB");
+                foreach (var r in results) table.Add(r.Work, r.Setup, r.Device, r.Items, r.Seconds, r.ImagesPerSecond, r.PeakMemoryMb);
                 table.Write(output);
             }
             return Task.FromResult(ExitCodes.Ok);
@@ -38,22 +65,25 @@ public static class BenchCommand
         return cmd;
     }
 
-    public static List<PrepareBenchResult> BenchPrepare(int patients, TextWriter log, CancellationToken cancel)
+    private static double PeakMb(Device device) => Process.GetCurrentProcess().PeakWorkingSet64 / 1e6;
+
+    private static int DefaultSteps(Device device, int? steps) => steps ?? (device.type == DeviceType.CUDA ? 10 : 3);
+
+    public static List<BenchResult> BenchPrepare(int patients, TextWriter log, CancellationToken cancel)
     {
         var dir = Path.Combine(Path.GetTempPath(), $"xraysynth-bench-{Environment.ProcessId}");
         try
         {
             log.WriteLine($"bench: generating {patients} phantom patients in {dir} (not timed)");
-            var phantoms = Phantoms.Generate(new PhantomOptions { OutDir = Path.Combine(dir, "mura"), Patients = patients, Seed = 1 }, null, cancel);
-            var results = new List<PrepareBenchResult>();
+            Phantoms.Generate(new PhantomOptions { OutDir = Path.Combine(dir, "mura"), Patients = patients, Seed = 1 }, null, cancel);
+            var results = new List<BenchResult>();
             foreach (var workers in new[] { 1, Environment.ProcessorCount }.Distinct())
             {
-                var outDir = Path.Combine(dir, $"prepared-{workers}");
                 var clock = Stopwatch.StartNew();
-                var report = DatasetPreparer.Run(new PrepareOptions { MuraRoot = Path.Combine(dir, "mura"), OutDir = outDir, Workers = workers }, null, cancel);
+                var report = DatasetPreparer.Run(new PrepareOptions { MuraRoot = Path.Combine(dir, "mura"), OutDir = Path.Combine(dir, $"prepared-{workers}"), Workers = workers }, null, cancel);
                 var seconds = clock.Elapsed.TotalSeconds;
                 int images = report.Counts.Sum(c => c.Images.Total);
-                results.Add(new PrepareBenchResult("prepare", images, workers, seconds, images / seconds, 256, 320));
+                results.Add(new BenchResult("prepare", $"{workers} worker(s), 256px zip + 320px classifier", "cpu", images, seconds, images / seconds, PeakMb(CPU)));
                 log.WriteLine($"bench: prepare with {workers} worker(s): {images} images in {seconds:F2} s");
             }
             return results;
@@ -62,5 +92,53 @@ public static class BenchCommand
         {
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
         }
+    }
+
+    public static BenchResult BenchGenerate(Device device, int? batch, int? steps, TextWriter log)
+    {
+        int b = batch ?? (device.type == DeviceType.CUDA ? 64 : 8), n = DefaultSteps(device, steps);
+        var cfg = NetworkPresets.Create("auto", 256, 1);
+        using var g = new Generator(cfg.G);
+        g.to(device);
+        log.WriteLine($"bench: generate, cfg auto 256px 1 channel, batch {b}, {n} timed batches on {device.type}");
+        Run(g, device, Enumerable.Range(0, b).Select(i => (long)i).ToList(), b);     // warm-up
+        var seeds = Enumerable.Range(b, b * n).Select(i => (long)i).ToList();
+        var clock = Stopwatch.StartNew();
+        int images = Run(g, device, seeds, b);
+        var seconds = clock.Elapsed.TotalSeconds;
+        return new BenchResult("generate", $"cfg auto 256px, 1 ch, batch {b}, uint8 out", device.type.ToString().ToLowerInvariant(), images, seconds, images / seconds, PeakMb(device));
+    }
+
+    private static int Run(Generator g, Device device, List<long> seeds, int batch)
+    {
+        int count = 0;
+        foreach (var result in BatchSynthesizer.Generate(g, device, seeds, null, 1.0, NoiseMode.Const, batch))
+            using (result) count += result.Seeds.Count;   // images arrive on the CPU as uint8: the device work is done
+        return count;
+    }
+
+    public static BenchResult BenchClassifierTrain(Device device, int batch, int? steps, TextWriter log)
+    {
+        int n = DefaultSteps(device, steps);
+        using var model = ClassifierModels.Create(ClassifierArchitecture.DenseNet169, 1);
+        model.to(device);
+        model.train();
+        using var optimizer = optim.Adam(model.parameters(), 1e-4);
+        using var x = rand([batch, 1, 224, 224], device: device);
+        using var y = (rand([batch], device: device) > 0.5f).to(ScalarType.Float32);
+        using var gen = new torch.Generator(0);
+        log.WriteLine($"bench: classifier-train, DenseNet-169 at 224px, batch {batch}, {n} timed steps on {device.type}");
+        Tensor Loss(Tensor logits, Tensor labels) => nn.functional.binary_cross_entropy_with_logits(logits, labels);
+        using (NewDisposeScope()) ClassifierTrainer.Step(model, optimizer, x, y, gen, Loss).item<float>();   // warm-up
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < n; i++)
+            using (NewDisposeScope())
+            {
+                var loss = ClassifierTrainer.Step(model, optimizer, x, y, gen, Loss);
+                if (i == n - 1) loss.item<float>();   // one synchronisation at the end
+            }
+        var seconds = clock.Elapsed.TotalSeconds;
+        return new BenchResult("classifier-train", $"DenseNet-169 224px, batch {batch}, fp32, augment+fwd+bwd+Adam", device.type.ToString().ToLowerInvariant(),
+            batch * n, seconds, batch * n / seconds, PeakMb(device));
     }
 }

@@ -196,12 +196,7 @@ public sealed class ClassifierTrainer
             using (NewDisposeScope())
             {
                 var (x, y) = train.Batch(order.narrow(0, start, size), device);
-                var input = ClassifierAugment.Normalize(ClassifierAugment.Augment(x, gen));
-                var logits = model.call(input).view(-1);
-                var loss = Loss(logits, y, w0, w1);
-                optimizer.zero_grad();
-                loss.backward();
-                optimizer.step();
+                var loss = Step(model, optimizer, x, y, gen, (logits, labels) => Loss(logits, labels, w0, w1));
                 lossSum.add_(loss.detach() * size);
             }
             start += size;
@@ -209,6 +204,19 @@ public sealed class ClassifierTrainer
             if (++steps % 4 == 0 || start >= n) _progress?.Report(new ProgressInfo($"epoch {epoch}/{_o.Epochs}", done, n));
         }
         return lossSum.item<float>() / n;
+    }
+
+    /// <summary>One optimisation step: augment, normalise, forward, loss, backward, Adam. x: float [B,1,S,S] in [0,1],
+    /// y: [B]. Returns the loss (a device tensor: no synchronisation). Also what <c>bench classifier-train</c> times.</summary>
+    public static Tensor Step(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, Tensor x, Tensor y, Generator augment,
+        Func<Tensor, Tensor, Tensor> loss)
+    {
+        var input = ClassifierAugment.Normalize(ClassifierAugment.Augment(x, augment));
+        var value = loss(model.call(input).view(-1), y);
+        optimizer.zero_grad();
+        value.backward();
+        optimizer.step();
+        return value;
     }
 
     private Tensor Loss(Tensor logits, Tensor y, float w0, float w1)
