@@ -392,7 +392,7 @@ public sealed class GanTrainer
         var ticksThisSession = 0;
         _say($"training for {o.Kimg} kimg ({totalNimg - curNimg} images to go)");
         rng.StartTick(curTick);
-        _progress?.Report(new ProgressInfo("train", curNimg, totalNimg));
+        _progress?.Report(new ProgressInfo("training", curNimg, totalNimg));
 
         while (true)
         {
@@ -441,7 +441,7 @@ public sealed class GanTrainer
             ada?.MaybeUpdate(batchIdx);
             if (batchIdx % 4 == 0)
                 ThrowIfDiverged(firstBad, batch, lastSnapshot);
-            _progress?.Report(new ProgressInfo("train", Math.Min(curNimg, totalNimg), totalNimg));
+            _progress?.Report(new ProgressInfo("training", Math.Min(curNimg, totalNimg), totalNimg));
 
             // A tick ends every kimg_per_tick (the first after one minibatch) and at the end.
             var done = curNimg >= totalNimg;
