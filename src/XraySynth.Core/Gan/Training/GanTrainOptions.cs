@@ -97,6 +97,10 @@ public sealed record GanTrainOptions
     [JsonIgnore]
     internal (int Width, int Height)? GridSize { get; init; }
 
+    /// <summary>Test hook: generated images for the FD8 quality figure instead of 1024.</summary>
+    [JsonIgnore]
+    internal int? QualitySamples { get; init; }
+
     /// <summary>
     /// These options with every default filled in for a dataset of <paramref name="resolution"/> px (preset values
     /// for kimg, batch and gamma). Throws <see cref="DataException"/> naming the first invalid option and the fix.

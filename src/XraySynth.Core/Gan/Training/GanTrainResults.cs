@@ -118,6 +118,12 @@ public sealed record GanTickStats
 
     /// <summary>Mean sign of D logits on generated images.</summary>
     public double? SignsFake { get; init; }
+
+    /// <summary>
+    /// FD8: Fréchet distance of 8×8 area-averaged pixels between fixed G_ema images and the reals
+    /// (<see cref="Quality.PixelFeatures"/>); on snapshot ticks only. A quick trend, not FID.
+    /// </summary>
+    public double? Fd8 { get; init; }
 }
 
 /// <summary>What a training session did.</summary>

@@ -8,6 +8,7 @@ using XraySynth.Gan.Augment;
 using XraySynth.Gan.Networks;
 using XraySynth.Gan.Snapshot;
 using XraySynth.Imaging;
+using XraySynth.Quality;
 using static TorchSharp.torch;
 using Generator = XraySynth.Gan.Networks.Generator;
 
@@ -216,6 +217,7 @@ public sealed class GanTrainer
             Device = request.Device,
             InjectNonFiniteAt = request.InjectNonFiniteAt,
             GridSize = request.GridSize,
+            QualitySamples = request.QualitySamples,
         };
     }
 
@@ -368,6 +370,13 @@ public sealed class GanTrainer
             SaveFakes(gEma, gridZ, gridC, gw, gh, _run.File("fakes_init.png"));
         }
 
+        // FD8 quality figure: the reals' 8×8 pixel statistics once, fixed latents for G_ema.
+        using var realFit = RealFit(seed);
+        var qualitySamples = o.QualitySamples ?? 1024;
+        using var qualityGen = new torch.Generator((ulong)seed + 1);
+        using var qualityZ = randn([qualitySamples, _setup.G.ZDim], generator: qualityGen).DetachFromDisposeScope();
+        using var qualityC = _data.LabelsOf(new Random(seed + 1).GetItems(Enumerable.Range(0, _data.Length).ToArray(), qualitySamples));
+
         var tensorboard = torch.utils.tensorboard.SummaryWriter(_run.Path);
         using var firstBad = full([], -1L, ScalarType.Int64, _device).DetachFromDisposeScope();
         var phases = new (LossPhase Phase, nn.Module Module, Adam Opt, int Interval)[]
@@ -451,6 +460,8 @@ public sealed class GanTrainer
             var tickEnd = clock.Elapsed.TotalSeconds;
             ThrowIfDiverged(firstBad, batch, lastSnapshot);
             var values = stats.Collect();
+            var snapshotDue = done || curTick % o.Snap!.Value == 0;
+            double? fd8 = snapshotDue ? Fd8(gEma, qualityZ, qualityC, realFit) : null;
             var secPerTick = tickEnd - tickStartTime;
             var secPerKimg = secPerTick / Math.Max(1, curNimg - tickStartNimg) * 1000;
             if (ticksThisSession++ > 0)
@@ -478,13 +489,13 @@ public sealed class GanTrainer
                 ScoresFake = Mean(values, "Loss/scores/fake"),
                 SignsReal = Mean(values, "Loss/signs/real"),
                 SignsFake = Mean(values, "Loss/signs/fake"),
+                Fd8 = fd8,
             };
             _run.AppendStats(record);
             WriteTensorBoard(tensorboard, record, values);
             _say(StatusLine(record, totalNimg));
 
             // Fakes grid and snapshot every --snap ticks and at the end; never of a non-finite model.
-            var snapshotDue = done || curTick % o.Snap!.Value == 0;
             if (snapshotDue)
             {
                 if (!AllFinite(g) || !AllFinite(d) || !AllFinite(gEma))
@@ -569,6 +580,7 @@ public sealed class GanTrainer
         Add("D", s.LossD);
         Add("R1", s.R1Penalty);
         Add("PL", s.PlPenalty);
+        Add("FD8", s.Fd8);
         parts.Add($"cpumem {s.CpuMemGb:F2} GiB");
         return string.Join("  ", parts);
     }
@@ -588,6 +600,8 @@ public sealed class GanTrainer
         tb.add_scalar("Resources/cpu_mem_gb", (float)s.CpuMemGb, step);
         if (s.PlMean is { } pl)
             tb.add_scalar("Loss/pl_mean", (float)pl, step);
+        if (s.Fd8 is { } fd)
+            tb.add_scalar("Metrics/fd8", (float)fd, step);
     }
 
     /// <summary>The official grid: a random subset, or with labels one label per row in label order.</summary>
@@ -633,6 +647,34 @@ public sealed class GanTrainer
             images.Add(gEma.call(z, c, 1.0, null, NoiseMode.Const, false).cpu());
         }
         ImageGrid.Save(path, cat(images, 0), gw, gh);
+    }
+
+    /// <summary>The reals' 8×8 pixel Gaussian, from up to 4096 images (mirrors included).</summary>
+    private GaussianFit RealFit(int seed)
+    {
+        var indices = Enumerable.Range(0, _data.Length).ToArray();
+        new Random(seed).Shuffle(indices);
+        using var scope = NewDisposeScope();
+        var features = indices.Take(4096).Chunk(512).Select(chunk => PixelFeatures.Extract(_data.RawImages(chunk))).ToList();
+        return GaussianFit.Of(cat(features, 0));
+    }
+
+    /// <summary>FD8 of G_ema's images for the fixed latents against the reals.</summary>
+    private double Fd8(Generator gEma, Tensor z, Tensor? c, GaussianFit realFit)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var features = new List<Tensor>();
+        const int chunk = 128;
+        var n = (int)z.shape[0];
+        for (var start = 0; start < n; start += chunk)
+        {
+            var len = Math.Min(chunk, n - start);
+            var img = gEma.call(z.narrow(0, start, len).to(_device), c?.narrow(0, start, len), 1.0, null, NoiseMode.Const, false);
+            features.Add(PixelFeatures.Extract(img.clamp(-1, 1)));
+        }
+        using var fakeFit = GaussianFit.Of(cat(features, 0));
+        return FrechetDistance.Compute(fakeFit, realFit);
     }
 
     private static void CopyInto(nn.Module source, nn.Module target)

@@ -34,6 +34,7 @@ public class GanTrainerTests
         Mirror = true,
         Device = DeviceChoice.Cpu,
         GridSize = (2, 2),
+        QualitySamples = 96,
     };
 
     /// <summary>stats.jsonl without the wall-clock fields.</summary>
@@ -74,7 +75,7 @@ public class GanTrainerTests
         File.WriteAllText(Path.Combine(runB, "network-snapshot-000000.999", "G.safetensors"), "partial");
         Directory.CreateDirectory(Path.Combine(runB, ".network-snapshot-000000.104.tmp-0123"));
 
-        var b = GanTrainer.Run(new GanTrainOptions { OutRoot = tmp.Combine("b"), Device = DeviceChoice.Cpu, GridSize = (2, 2) },
+        var b = GanTrainer.Run(new GanTrainOptions { OutRoot = tmp.Combine("b"), Device = DeviceChoice.Cpu, GridSize = (2, 2), QualitySamples = 96 },
             "latest");
         Assert.EndsWith("network-snapshot-000000.072", b.ResumedFrom);
         Assert.False(Directory.Exists(Path.Combine(runB, ".network-snapshot-000000.104.tmp-0123")));
@@ -107,7 +108,7 @@ public class GanTrainerTests
         Assert.Equal(["network-snapshot-000000.072", "network-snapshot-000000.104"], left);
 
         var more = GanTrainer.Run(new GanTrainOptions { OutRoot = tmp.Combine("runs"), Kimg = 0.136, KeepSnapshots = 1,
-            Device = DeviceChoice.Cpu, GridSize = (2, 2) }, result.RunDir);
+            Device = DeviceChoice.Cpu, GridSize = (2, 2), QualitySamples = 96 }, result.RunDir);
         Assert.Equal(result.RunDir, more.RunDir);
         Assert.Equal(0.136, more.Kimg, 6);
         Assert.Equal(["network-snapshot-000000.136"], TrainingSnapshot.List(result.RunDir).Select(s => Path.GetFileName(s.Dir)));
