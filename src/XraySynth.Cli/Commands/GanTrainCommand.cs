@@ -15,11 +15,11 @@ public static class GanTrainCommand
         var outRoot = new Option<string>("--out") { Description = "Folder for run folders (NNNNN-gan-train-<desc>/).", DefaultValueFactory = _ => "runs", HelpName = "RUNS" };
         var cfg = new Option<string?>("--cfg") { Description = $"Preset: {string.Join(", ", NetworkPresets.Names)} (default auto; smoke = tiny, for CPU tests).", HelpName = "auto|stylegan2|paper256|paper512|paper1024|cifar|smoke" };
         var cond = new Option<bool>("--cond") { Description = "Train one class-conditional model on all labels (positive and negative)." };
-        var label = CommonOptions.Enum("--label", "Train on one class only: positive (abnormal) or negative (normal).", LabelFilter.Positive);
+        var label = NullableEnum<LabelFilter>("--label", "Train on one class only: positive (abnormal) or negative (normal); default: every image.");
         var kimg = new Option<double?>("--kimg") { Description = "Training length in thousands of real images (default: the preset's, 25000)." };
         var batch = new Option<int?>("--batch") { Description = "Images per minibatch (default: the preset's)." };
         var gamma = new Option<double?>("--gamma") { Description = "R1 weight (default: the preset's)." };
-        var aug = CommonOptions.Enum("--aug", "Augmentation: ada (adaptive p), fixed (--p), noaug.", AugMode.Ada);
+        var aug = NullableEnum<AugMode>("--aug", "Augmentation: ada (adaptive p, the default), fixed (--p), noaug.");
         var p = new Option<double?>("--p") { Description = "Augmentation probability for --aug fixed (0..1)." };
         var target = new Option<double?>("--target") { Description = "ADA target of r_t = E[sign(D(real))] (default 0.6)." };
         var augpipe = new Option<string?>("--augpipe") { Description = "Augmentation pipeline: bg, bgc (default), bgcf, bgcfn, bgcfnc (f needs images above 42 px).", HelpName = "bgc" };
@@ -47,11 +47,11 @@ public static class GanTrainCommand
                 OutRoot = Path.GetFullPath(parse.GetValue(outRoot)!),
                 Cfg = parse.GetValue(cfg),
                 Cond = Given(parse, cond),
-                Label = Given(parse, label),
+                Label = parse.GetValue(label),
                 Kimg = parse.GetValue(kimg),
                 Batch = parse.GetValue(batch),
                 Gamma = parse.GetValue(gamma),
-                Aug = Given(parse, aug),
+                Aug = parse.GetValue(aug),
                 P = parse.GetValue(p),
                 Target = parse.GetValue(target),
                 AugPipe = parse.GetValue(augpipe),
@@ -69,7 +69,24 @@ public static class GanTrainCommand
         return cmd;
     }
 
-    /// <summary>The value of an option the user typed, or null when it was left at its default.</summary>
+    /// <summary>An optional enum option (kebab-case values, case-insensitive): null when not given.</summary>
+    private static Option<T?> NullableEnum<T>(string name, string description) where T : struct, Enum
+    {
+        var values = Enum.GetNames<T>().Select(CommonOptions.Kebab).ToArray();
+        var option = new Option<T?>(name) { Description = description, HelpName = string.Join("|", values) };
+        option.CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+            if (Enum.TryParse<T>(text.Replace("-", ""), ignoreCase: true, out var value) && Enum.IsDefined(value)
+                && !int.TryParse(text, out _))
+                return value;
+            result.AddError($"{name} '{text}': expected one of {string.Join(", ", values)}.");
+            return null;
+        };
+        return option;
+    }
+
+    /// <summary>The value of a flag the user typed, or null when it was left at its default.</summary>
     private static T? Given<T>(ParseResult parse, Option<T> option) where T : struct =>
         parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option) : null;
 
