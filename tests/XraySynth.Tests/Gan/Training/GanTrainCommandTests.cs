@@ -1,0 +1,67 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using XraySynth.Cli.Commands;
+using XraySynth.Data;
+using XraySynth.Tests.Support;
+
+namespace XraySynth.Tests.Gan.Training;
+
+[Collection(GanTrainingCollection.Name)]
+public class GanTrainCommandTests
+{
+    private static (int Code, string Output) Invoke(params string[] args)
+    {
+        var root = new RootCommand { GanTrainCommand.Create() };
+        var output = new StringWriter();
+        var config = new InvocationConfiguration { Output = output, Error = output, EnableDefaultExceptionHandler = false };
+        var code = root.Parse(["train", .. args]).Invoke(config);
+        return (code, output.ToString());
+    }
+
+    [Fact]
+    public void GanTrain_SmokeRun_WritesTheRunFolderWithTheGivenOptionsResolved()
+    {
+        using var tmp = new TempDir();
+        var zip = GanDatasets.Zip(tmp.Combine("d.zip"), count: 8, size: 16);
+        var (code, output) = Invoke("--data", zip, "--out", tmp.Combine("runs"), "--cfg", "smoke", "--kimg", "0.016",
+            "--tick", "0.008", "--label", "negative", "--aug", "fixed", "--p", "0.3", "--augpipe", "bg", "--seed", "7",
+            "--keep-snapshots", "1", "--device", "cpu");
+        Assert.Equal(0, code);
+        Assert.Contains("trained to kimg 0.016", output);
+        Assert.Contains("sec/kimg", output);
+        var run = Directory.GetDirectories(tmp.Combine("runs")).Single();
+        Assert.EndsWith("00000-gan-train-d-negative-smoke-p0.3", run);
+        var options = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "options.json")))!["options"]!;
+        Assert.Equal("negative", options["label"]!.GetValue<string>());
+        Assert.Equal("fixed", options["aug"]!.GetValue<string>());
+        Assert.Equal(0.3, options["p"]!.GetValue<double>());
+        Assert.Equal("bg", options["augPipe"]!.GetValue<string>());
+        Assert.Equal(7, options["seed"]!.GetValue<int>());
+        Assert.False(options["mirror"]!.GetValue<bool>());
+        Assert.Equal(0.0002 * 16 * 16 / 8, options["gamma"]!.GetValue<double>(), 12); // smoke: auto's rule at batch 8
+        Assert.Single(Directory.GetDirectories(run, "network-snapshot-*"));
+    }
+
+    [Fact]
+    public void GanTrain_CondOnAZipWithoutLabels_IsABadInputNamingTheFix()
+    {
+        using var tmp = new TempDir();
+        var zip = GanDatasets.Zip(tmp.Combine("d.zip"), count: 4, size: 16, labelled: false);
+        var ex = Assert.Throws<DataException>(() => Invoke("--data", zip, "--out", tmp.Combine("runs"), "--cfg", "smoke",
+            "--cond", "--device", "cpu"));
+        Assert.Contains("--cond needs class labels", ex.Message);
+        Assert.False(Directory.Exists(tmp.Combine("runs")));
+    }
+
+    [Fact]
+    public void GanTrain_ResumeWithADifferentBatch_IsRefused()
+    {
+        using var tmp = new TempDir();
+        var zip = GanDatasets.Zip(tmp.Combine("d.zip"), count: 8, size: 16);
+        Assert.Equal(0, Invoke("--data", zip, "--out", tmp.Combine("runs"), "--cfg", "smoke", "--kimg", "0.008",
+            "--device", "cpu").Code);
+        var ex = Assert.Throws<DataException>(() => Invoke("--out", tmp.Combine("runs"), "--resume", "latest", "--batch", "4",
+            "--device", "cpu"));
+        Assert.Contains("--batch 4 (the run has 8)", ex.Message);
+    }
+}

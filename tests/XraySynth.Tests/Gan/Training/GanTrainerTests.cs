@@ -1,0 +1,169 @@
+using System.Text.Json.Nodes;
+using XraySynth.Data;
+using XraySynth.Gan.Snapshot;
+using XraySynth.Gan.Training;
+using XraySynth.Tests.Support;
+
+namespace XraySynth.Tests.Gan.Training;
+
+/// <summary>Whole training runs need the process to themselves: network initialisation draws from torch's global RNG.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class GanTrainingCollection
+{
+    public const string Name = "gan training (not parallel)";
+}
+
+/// <summary>Short smoke runs on 16 px data: the run folder, exact resume, pruning, divergence, bad resumes.</summary>
+[Collection(GanTrainingCollection.Name)]
+public class GanTrainerTests
+{
+    private sealed class SyncProgress(Action<ProgressInfo> report) : IProgress<ProgressInfo>
+    {
+        public void Report(ProgressInfo value) => report(value);
+    }
+
+    /// <summary>Smoke at 16 px, batch 8, ticks of 32 images (4 minibatches), a snapshot every tick, tiny grids.</summary>
+    private static GanTrainOptions Smoke(string zip, string outRoot, double kimg) => new()
+    {
+        Data = zip,
+        OutRoot = outRoot,
+        Cfg = "smoke",
+        Kimg = kimg,
+        Tick = 0.032,
+        Snap = 1,
+        Mirror = true,
+        Device = DeviceChoice.Cpu,
+        GridSize = (2, 2),
+        QualitySamples = 96,
+    };
+
+    /// <summary>stats.jsonl without the wall-clock fields.</summary>
+    private static List<string> Losses(string runDir)
+    {
+        var timing = new[] { "timestamp", "totalSec", "secPerTick", "secPerKimg", "maintenanceSec", "cpuMemGb" };
+        return new RunFolder(runDir).ReadStats().Select(o =>
+        {
+            foreach (var key in timing)
+                o.Remove(key);
+            return o.ToJsonString();
+        }).ToList();
+    }
+
+    private static string Sha(string snapshotDir, string file) =>
+        SnapshotReader.Open(snapshotDir).Manifest.Files[file].Sha256;
+
+    [Fact]
+    public void KillAndResume_GivesTheLossesAndWeightsOfAnUninterruptedRun()
+    {
+        using var tmp = new TempDir();
+        var zip = GanDatasets.Zip(tmp.Combine("d.zip"), count: 24, size: 16);
+
+        // Uninterrupted: 25 minibatches, R1 at 0 and 16, ADA updates every 4.
+        var a = GanTrainer.Run(Smoke(zip, tmp.Combine("a"), kimg: 0.2));
+
+        // Killed mid-tick after the snapshot at 72 images, with debris of a crash during a later snapshot write.
+        using var cts = new CancellationTokenSource();
+        var progress = new SyncProgress(p =>
+        {
+            if (p.Stage == "training" && p.Done > 80)
+                cts.Cancel();
+        });
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            GanTrainer.Run(Smoke(zip, tmp.Combine("b"), kimg: 0.2), null, progress, null, cts.Token));
+        var runB = RunFolder.Latest(tmp.Combine("b"), GanTrainer.RunKind)!.Path;
+        Directory.CreateDirectory(Path.Combine(runB, "network-snapshot-000000.999")); // no snapshot.json: incomplete
+        File.WriteAllText(Path.Combine(runB, "network-snapshot-000000.999", "G.safetensors"), "partial");
+        Directory.CreateDirectory(Path.Combine(runB, ".network-snapshot-000000.104.tmp-0123"));
+
+        var b = GanTrainer.Run(new GanTrainOptions { OutRoot = tmp.Combine("b"), Device = DeviceChoice.Cpu, GridSize = (2, 2), QualitySamples = 96 },
+            "latest");
+        Assert.EndsWith("network-snapshot-000000.072", b.ResumedFrom);
+        Assert.False(Directory.Exists(Path.Combine(runB, ".network-snapshot-000000.104.tmp-0123")));
+
+        var lossesA = Losses(a.RunDir);
+        var lossesB = Losses(b.RunDir);
+        Assert.Equal(7, lossesA.Count); // ticks 0..6: one record per tick, none twice after the resume
+        Assert.Equal(lossesA, lossesB);
+        Assert.Contains("\"r1Penalty\":", lossesA[^1]);
+        foreach (var file in new[] { "G", "D", "G_ema", "G_opt", "D_opt" })
+            Assert.Equal(Sha(a.LastSnapshot!, file), Sha(b.LastSnapshot!, file));
+
+        // The run folder contract.
+        foreach (var name in new[] { "options.json", "log.txt", "stats.jsonl", "reals.png", "fakes_init.png", "fakes000000.200.png" })
+            Assert.True(File.Exists(Path.Combine(a.RunDir, name)), $"{name} is missing");
+        Assert.NotEmpty(Directory.GetFiles(a.RunDir, "events.out.tfevents.*"));
+        var training = JsonNode.Parse(File.ReadAllText(Path.Combine(a.LastSnapshot!, "snapshot.json")))!["sections"]!["training"]!;
+        Assert.Equal(200, training["cur_nimg"]!.GetValue<long>());
+        Assert.Equal(25, training["batch_idx"]!.GetValue<long>());
+        Assert.NotNull(training["ada"]);
+    }
+
+    [Fact]
+    public void KeepSnapshots_PrunesToTheNewestK_AndExtendingTheRunByResumeContinues()
+    {
+        using var tmp = new TempDir();
+        var zip = GanDatasets.Zip(tmp.Combine("d.zip"), count: 16, size: 16);
+        var result = GanTrainer.Run(Smoke(zip, tmp.Combine("runs"), kimg: 0.104) with { KeepSnapshots = 2 });
+        var left = TrainingSnapshot.List(result.RunDir).Select(s => Path.GetFileName(s.Dir)).ToList();
+        Assert.Equal(["network-snapshot-000000.072", "network-snapshot-000000.104"], left);
+
+        var more = GanTrainer.Run(new GanTrainOptions { OutRoot = tmp.Combine("runs"), Kimg = 0.136, KeepSnapshots = 1,
+            Device = DeviceChoice.Cpu, GridSize = (2, 2), QualitySamples = 96 }, result.RunDir);
+        Assert.Equal(result.RunDir, more.RunDir);
+        Assert.Equal(0.136, more.Kimg, 6);
+        Assert.Equal(["network-snapshot-000000.136"], TrainingSnapshot.List(result.RunDir).Select(s => Path.GetFileName(s.Dir)));
+    }
+
+    [Fact]
+    public void NonFiniteLoss_StopsNamingTheStepAndTheLastGoodSnapshot_AndWritesNoSnapshotAfterIt()
+    {
+        using var tmp = new TempDir();
+        var zip = GanDatasets.Zip(tmp.Combine("d.zip"), count: 16, size: 16);
+        var options = Smoke(zip, tmp.Combine("runs"), kimg: 0.2) with { InjectNonFiniteAt = 6 };
+        var ex = Assert.Throws<TrainingDivergedException>(() => GanTrainer.Run(options));
+        Assert.Equal(6, ex.Step);
+        Assert.EndsWith("network-snapshot-000000.040", ex.LastGoodSnapshot);
+        Assert.Contains("minibatch 6", ex.Message);
+        Assert.Contains(ex.LastGoodSnapshot!, ex.Message);
+        var runDir = Path.GetDirectoryName(ex.LastGoodSnapshot)!;
+        Assert.Equal(["network-snapshot-000000.008", "network-snapshot-000000.040"],
+            TrainingSnapshot.List(runDir).Select(s => Path.GetFileName(s.Dir)));
+    }
+
+    [Fact]
+    public void Resume_WithAnotherArchitectureOrResolution_IsRefusedBeforeTraining()
+    {
+        using var tmp = new TempDir();
+        var zip16 = GanDatasets.Zip(tmp.Combine("d16.zip"), count: 8, size: 16);
+        var zip8 = GanDatasets.Zip(tmp.Combine("d8.zip"), count: 8, size: 8);
+        var run = GanTrainer.Run(Smoke(zip16, tmp.Combine("runs"), kimg: 0.008));
+        var before = Directory.GetFileSystemEntries(run.RunDir).Length;
+
+        var ex = Assert.Throws<DataException>(() => GanTrainer.Run(
+            new GanTrainOptions { Data = zip8, OutRoot = tmp.Combine("runs"), Device = DeviceChoice.Cpu }, "latest"));
+        Assert.Contains("16x16", ex.Message);
+        Assert.Contains("8x8", ex.Message);
+
+        ex = Assert.Throws<DataException>(() => GanTrainer.Run(
+            new GanTrainOptions { OutRoot = tmp.Combine("runs"), Cfg = "auto", Device = DeviceChoice.Cpu }, "latest"));
+        Assert.Contains("--cfg auto (the run has smoke)", ex.Message);
+
+        ex = Assert.Throws<DataException>(() => GanTrainer.Run(
+            new GanTrainOptions { OutRoot = tmp.Combine("empty"), Device = DeviceChoice.Cpu }, "latest"));
+        Assert.Contains("no gan-train run", ex.Message);
+        Assert.Equal(before, Directory.GetFileSystemEntries(run.RunDir).Length);
+    }
+
+    [Fact]
+    public void ConditionalRun_TrainsOneModelOnBothClasses()
+    {
+        using var tmp = new TempDir();
+        var zip = GanDatasets.Zip(tmp.Combine("d.zip"), count: 8, size: 16);
+        var run = GanTrainer.Run(Smoke(zip, tmp.Combine("runs"), kimg: 0.016) with { Cond = true, Aug = AugMode.Fixed, P = 0.5 });
+        var arch = GanSnapshot.ReadArchitecture(SnapshotReader.Open(run.LastSnapshot!));
+        Assert.Equal((2, 2), (arch.G.CDim, arch.D.CDim));
+        Assert.Contains("-cond-mirror-smoke-p0.5", Path.GetFileName(run.RunDir));
+        using var g = GanSnapshot.LoadGenerator(run.LastSnapshot!);
+        Assert.Equal(2, g.CDim);
+    }
+}
