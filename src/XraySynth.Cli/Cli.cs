@@ -30,6 +30,7 @@ public static class Cli
         root.Subcommands.Add(PrepareCommand.Create());
         root.Subcommands.Add(GanCommand.Create());
         root.Subcommands.Add(ClassifierCommand.Create());
+        root.Subcommands.Add(ExperimentCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(EnvCommand.Create());
         return root;

@@ -1,27 +1,35 @@
 using System.CommandLine;
+using System.Diagnostics;
 using XraySynth.Data;
+using XraySynth.Experiments;
 
 namespace XraySynth.Cli.Commands;
 
-/// <summary><c>xraysynth demo</c>: the whole pipeline on generated phantom data, on a CPU, in minutes.</summary>
+/// <summary><c>xraysynth demo</c>: the whole study on generated phantom data, on a CPU, in minutes.</summary>
 public static class DemoCommand
 {
     public static Command Create()
     {
         var outDir = new Option<string>("--out") { Description = "Folder for everything the demo writes (rerun to resume).", DefaultValueFactory = _ => "demo", HelpName = "DIR" };
-        var patients = new Option<int>("--patients") { Description = "Phantom patients to generate.", DefaultValueFactory = _ => 80 };
+        var patients = new Option<int>("--patients") { Description = "Phantom patients to generate.", DefaultValueFactory = _ => 160 };
+        var device = CommonOptions.Device();
         var cmd = new Command("demo",
-            "Run the pipeline end to end on generated phantom X-rays (no MURA download needed): phantoms -> prepare " +
-            "(64px GAN set, 128px classifier images), printing what each stage produced. Rerunning skips finished stages.")
+            "Run the whole study end to end on generated phantom X-rays (no MURA download needed): phantoms -> configs/demo.json " +
+            "(prepare, a tiny conditional StyleGAN2-ADA, synthetic images, 2 classifier arms x 2 seeds, evaluation, report). " +
+            "Prints where the report is. Rerunning skips finished stages.")
         {
-            outDir, patients,
+            outDir, patients, device, CommonOptions.LibTorch(),
         };
-        cmd.SetAction((parse, cancel) => Task.FromResult(Run(parse.GetValue(outDir)!, parse.GetValue(patients), parse.InvocationConfiguration.Output, cancel)));
+        cmd.SetAction((parse, cancel) => Task.FromResult(Run(parse.GetValue(outDir)!, parse.GetValue(patients), parse.GetValue(device), parse.InvocationConfiguration.Output, cancel)));
         return cmd;
     }
 
-    public static int Run(string outDir, int patients, TextWriter output, CancellationToken cancel = default)
+    /// <summary>configs/demo.json, shipped beside the program.</summary>
+    public static string ConfigPath => Path.Combine(AppContext.BaseDirectory, "configs", "demo.json");
+
+    public static int Run(string outDir, int patients, DeviceChoice device, TextWriter output, CancellationToken cancel = default)
     {
+        var clock = Stopwatch.StartNew();
         var root = Path.GetFullPath(outDir);
         var phantomDir = Path.Combine(root, "phantoms");
         var datasetDir = Path.Combine(phantomDir, MuraCatalog.DatasetFolderName);
@@ -30,20 +38,13 @@ public static class DemoCommand
         if (Phantoms.IsComplete(datasetDir))
             output.WriteLine($"  already there: {datasetDir}");
         else
-            PhantomsCommand.Run(new PhantomOptions { OutDir = phantomDir, Patients = patients, Parts = ["shoulder"], Seed = 0 }, output, cancel);
+            PhantomsCommand.Run(new PhantomOptions { OutDir = phantomDir, Patients = patients, Parts = ["shoulder"], Seed = 0, MaxSide = 256 }, output, cancel);
 
-        output.WriteLine("[2/2] prepare: patient split, GAN zip, classifier manifests");
-        PrepareCommand.Run(new PrepareOptions
-        {
-            MuraRoot = phantomDir,
-            OutDir = Path.Combine(root, "prepared"),
-            Parts = ["shoulder"],
-            Resolution = 64,
-            ClassifierSize = 128,
-            ValFraction = 0.15,
-            Seed = 0,
-        }, output, cancel);
-        output.WriteLine($"demo: done. Prepared data in {Path.Combine(root, "prepared")} ({DatasetPreparer.ReportFile} has the details).");
-        return ExitCodes.Ok;
+        output.WriteLine($"[2/2] the study: {ConfigPath}");
+        var config = ExperimentConfig.Load(ConfigPath);
+        config = config with { Data = config.Data with { Mura = phantomDir } };
+        int code = ExperimentCommand.Run(config, root, resume: true, dryRun: false, device, output, cancel);
+        output.WriteLine($"demo: done in {clock.Elapsed:mm\\:ss}. Open {Path.Combine(root, config.Name, ExperimentReport.HtmlFile)}");
+        return code;
     }
 }

@@ -14,7 +14,8 @@ public static class GanCommand
 {
     public static Command Create()
     {
-        var cmd = new Command("gan", "StyleGAN2-ADA: network summaries, batched generation of synthetic X-rays.");
+        var cmd = new Command("gan", "StyleGAN2-ADA: training with exact resume, network summaries, batched generation of synthetic X-rays.");
+        cmd.Subcommands.Add(GanTrainCommand.Create());
         cmd.Subcommands.Add(CreateSummary());
         cmd.Subcommands.Add(CreateGenerate());
         return cmd;

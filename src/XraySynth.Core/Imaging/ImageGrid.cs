@@ -40,4 +40,23 @@ public static class ImageGrid
     /// <summary>Composes and writes a PNG atomically.</summary>
     public static void Save(string path, Tensor images, int columns, int rows, double low = -1, double high = 1) =>
         ImageCodec.WritePng(path, Compose(images, columns, rows, low, high));
+
+    /// <summary>Tiles decoded images row by row, <paramref name="columns"/> per row, each resized to the first image's
+    /// size and converted to its channel count; empty cells of the last row stay black.</summary>
+    public static RasterImage Tile(IReadOnlyList<RasterImage> images, int columns)
+    {
+        if (images.Count == 0) throw new ArgumentException("A grid needs at least one image.", nameof(images));
+        int w = images[0].Width, h = images[0].Height, c = images[0].Channels;
+        columns = Math.Min(columns, images.Count);
+        int rows = (images.Count + columns - 1) / columns;
+        var grid = new byte[columns * w * rows * h * c];
+        for (int i = 0; i < images.Count; i++)
+        {
+            var img = Resampler.Resize(images[i].WithChannels(c), w, h);
+            int gx = i % columns, gy = i / columns;
+            for (int y = 0; y < h; y++)
+                Buffer.BlockCopy(img.Pixels, y * w * c, grid, ((gy * h + y) * columns * w + gx * w) * c, w * c);
+        }
+        return new RasterImage(columns * w, rows * h, c, grid);
+    }
 }

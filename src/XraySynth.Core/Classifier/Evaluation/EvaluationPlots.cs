@@ -155,9 +155,9 @@ public static class EvaluationPlots
 
     internal static byte[] Png(Plot plot, int width, int height) => plot.GetImageBytes(width, height, ImageFormat.Png);
 
-    private static void Save(string path, Plot plot, int width, int height) => AtomicFile.WriteAllBytes(path, Png(plot, width, height));
+    internal static void Save(string path, Plot plot, int width, int height) => AtomicFile.WriteAllBytes(path, Png(plot, width, height));
 
-    private static Plot NewPlot(string? title, string xLabel, string yLabel)
+    internal static Plot NewPlot(string? title, string xLabel, string yLabel)
     {
         var plot = new Plot();
         if (title is not null) plot.Title(title);
@@ -178,7 +178,7 @@ public static class EvaluationPlots
 
     private static void UnitSquare(Plot plot) => plot.Axes.SetLimits(-0.02, 1.02, -0.02, 1.02);
 
-    private static Color Color(int i) => _palette[i % _palette.Length];
+    internal static Color Color(int i) => _palette[i % _palette.Length];
 
     /// <summary>White to dark blue (matplotlib's "Blues" end points) for a shade in [0, 1].</summary>
     private static Color Blues(double shade)

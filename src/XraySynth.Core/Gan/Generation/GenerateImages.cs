@@ -35,8 +35,9 @@ public static class GenerateImages
 {
     public const string SettingsFile = "generate.json";
 
-    /// <summary>Section of a snapshot that names the class an unconditional model was trained on (<c>{"label": "positive"}</c>).</summary>
-    public const string TrainingSection = "training";
+    /// <summary>Section of a snapshot (the training options, written by <c>gan train</c>) whose <c>label</c> names the class
+    /// an unconditional model was trained on (<c>{"label": "positive"}</c>).</summary>
+    public const string OptionsSection = Training.TrainingSnapshot.OptionsSection;
 
     public static string FileName(long seed) => $"seed{seed:D6}.png";
 
@@ -96,7 +97,7 @@ public static class GenerateImages
             return (o.Class == "positive" ? 1 : 0, o.Class);
         }
         string trained = "";
-        if (reader.HasSection(TrainingSection) && reader.GetSection<JsonObject>(TrainingSection)?["label"] is JsonValue v)
+        if (reader.HasSection(OptionsSection) && reader.GetSection<JsonObject>(OptionsSection)?["label"] is JsonValue v)
             trained = v.GetValue<string>();
         if (o.Class is not null && o.Class != trained)
             throw new DataException($"{o.Network} is unconditional and was trained on {(trained.Length > 0 ? $"'{trained}' images only" : "images of both classes")}: it has no class '{o.Class}'. " +
