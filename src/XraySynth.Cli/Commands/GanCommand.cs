@@ -83,12 +83,13 @@ public static class GanCommand
         var noise = CommonOptions.Enum("--noise-mode", "Per-layer noise: const (fixed, reproducible), random (per seed), none.", NoiseMode.Const);
         var batch = new Option<int>("--batch") { Description = "Images per forward pass on the device.", DefaultValueFactory = _ => 64 };
         var sharpen = new Option<double>("--sharpen") { Description = "Unsharp-mask amount applied to each image (0 = none; the seed project used ~1).", DefaultValueFactory = _ => 0 };
+        var grid = new Option<string?>("--grid") { Description = "Also write a grid PNG of the first (up to 64) images.", HelpName = "FILE.png" };
         var device = CommonOptions.Device();
         var cmd = new Command("generate",
             "Generate synthetic X-rays in batches: one PNG per seed (grey or RGB as the model), a manifest.csv (file, seed, class, trunc) " +
             "that 'classifier train --synthetic' reads. Same seed, same image. Streams to disk; rerunning skips images already written.")
         {
-            network, outDir, count, seeds, cls, trunc, noise, batch, sharpen, device, CommonOptions.LibTorch(),
+            network, outDir, count, seeds, cls, trunc, noise, batch, sharpen, grid, device, CommonOptions.LibTorch(),
         };
         cmd.SetAction((parse, cancel) =>
         {
@@ -104,6 +105,7 @@ public static class GanCommand
                 NoiseMode = parse.GetValue(noise),
                 Batch = parse.GetValue(batch),
                 Sharpen = parse.GetValue(sharpen),
+                Grid = parse.GetValue(grid) is { } g ? Path.GetFullPath(g) : null,
                 Device = parse.GetValue(device),
             };
             var result = ProgressRenderer.Run(output, "generate", p => GenerateImages.Run(options, p, cancel));

@@ -30,7 +30,9 @@ public class GenerateImagesTests
         using var tmp = new TempDir();
         var snap = Snapshot(tmp, cDim: 2);
         var a = GenerateImages.Run(Options(snap, tmp.Combine("a"), 0, 1, 2, 3, 4) with { Class = "positive", Trunc = 0.7 });
-        GenerateImages.Run(Options(snap, tmp.Combine("b"), 4, 2) with { Class = "positive", Trunc = 0.7, Batch = 1 });
+        GenerateImages.Run(Options(snap, tmp.Combine("b"), 4, 2) with { Class = "positive", Trunc = 0.7, Batch = 1, Grid = tmp.Combine("grid.png") });
+        var grid = ImageCodec.Decode(tmp.Combine("grid.png"));
+        Assert.Equal((32, 16), (grid.Width, grid.Height));   // 2 images, 2 columns of 16 px
         Assert.Equal(5, a.Written);
         var rows = SyntheticManifest.Read(tmp.Combine("a"));
         Assert.Equal(["seed000000.png", "seed000001.png", "seed000002.png", "seed000003.png", "seed000004.png"], rows.Select(r => r.File));

@@ -22,6 +22,8 @@ public sealed record GenerateOptions
     public int Batch { get; init; } = 64;
     /// <summary>Unsharp-mask amount (0 = none).</summary>
     public double Sharpen { get; init; }
+    /// <summary>Also write a grid of the first (up to 64) images to this PNG.</summary>
+    public string? Grid { get; init; }
     public DeviceChoice Device { get; init; } = DeviceChoice.Auto;
 }
 
@@ -80,6 +82,11 @@ public static class GenerateImages
         }
         SyntheticManifest.Write(Path.Combine(outDir, SyntheticManifest.FileName),
             o.Seeds.Distinct().Select(s => new SyntheticRow(FileName(s), s, className, o.Trunc)));
+        if (o.Grid is not null)
+        {
+            var first = o.Seeds.Distinct().Take(64).Select(s => ImageCodec.Decode(Path.Combine(outDir, FileName(s)), arch.G.ImgChannels)).ToList();
+            ImageCodec.WritePng(o.Grid, ImageGrid.Tile(first, (int)Math.Ceiling(Math.Sqrt(first.Count))));
+        }
         return new GenerateResult(outDir, written, kept, className, arch.G.ImgResolution, arch.G.ImgChannels);
     }
 
