@@ -25,11 +25,11 @@ public static class BenchCommand
     /// <param name="PeakMemoryMb">Peak resident memory of the process in MB (host memory, not GPU memory).</param>
     public sealed record BenchResult(string Work, string Setup, string Device, int Items, double Seconds, double ImagesPerSecond, double PeakMemoryMb);
 
-    public static readonly string[] Works = ["prepare", "generate", "classifier-train"];
+    public static readonly string[] Works = ["gan-train", "generate", "classifier-train", "prepare"];
 
     public static Command Create()
     {
-        var work = new Argument<string>("work") { Description = "What to measure: prepare, generate, classifier-train." };
+        var work = new Argument<string>("work") { Description = "What to measure: gan-train, generate, classifier-train, prepare." };
         work.AcceptOnlyFromAmong(Works);
         var patients = new Option<int>("--patients") { Description = "prepare: phantom patients generated as input (not timed).", DefaultValueFactory = _ => 200 };
         var batch = new Option<int?>("--batch") { Description = "generate: images per forward (default 64 on CUDA, 8 on CPU); classifier-train: images per step (default 32)." };
@@ -37,7 +37,8 @@ public static class BenchCommand
         var json = new Option<bool>("--json") { Description = "Print the results as JSON (for machines)." };
         var device = CommonOptions.Device();
         var cmd = new Command("bench",
-            "Measure throughput at the real sizes. prepare: decode + preprocess + write on a phantom MURA tree (256px GAN zip, 320px " +
+            "Measure throughput at the real sizes. gan-train: sec/kimg of StyleGAN2-ADA training (cfg auto, 256px, batch 16, one channel, " +
+            "ADA, R1 and path-length regularisation) on a phantom zip, ticks after the first. prepare: decode + preprocess + write on a phantom MURA tree (256px GAN zip, 320px " +
             "classifier images), one worker and all cores side by side. generate: images/s of a random-initialised cfg-auto 256px " +
             "one-channel generator. classifier-train: images/s of DenseNet-169 training steps at 224px (augmentation, forward, backward, Adam).")
         {
@@ -50,6 +51,7 @@ public static class BenchCommand
             var results = parse.GetValue(work) switch
             {
                 "prepare" => BenchPrepare(parse.GetValue(patients), log, cancel),
+                "gan-train" => [BenchGanTrain(parse.GetValue(device), parse.GetValue(batch) ?? 16, parse.GetValue(steps), log, cancel)],
                 "generate" => [BenchGenerate(TorchRuntime.Select(parse.GetValue(device)), parse.GetValue(batch), parse.GetValue(steps), log)],
                 _ => [BenchClassifierTrain(TorchRuntime.Select(parse.GetValue(device)), parse.GetValue(batch) ?? 32, parse.GetValue(steps), log)],
             };
@@ -87,6 +89,35 @@ public static class BenchCommand
                 log.WriteLine($"bench: prepare with {workers} worker(s): {images} images in {seconds:F2} s");
             }
             return results;
+        }
+        finally
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    /// <summary>GAN training speed: a phantom dataset at 256 px (not timed), then <paramref name="steps"/> ticks of
+    /// two minibatches each; sec/kimg is the mean of the ticks after the first (which includes start-up).</summary>
+    public static BenchResult BenchGanTrain(DeviceChoice choice, int batch, int? steps, TextWriter log, CancellationToken cancel)
+    {
+        var device = TorchRuntime.Select(choice);
+        int ticks = DefaultSteps(device, steps);
+        var dir = Path.Combine(Path.GetTempPath(), $"xraysynth-bench-gan-{Environment.ProcessId}");
+        try
+        {
+            log.WriteLine($"bench: phantom dataset at 256px in {dir} (not timed)");
+            Phantoms.Generate(new PhantomOptions { OutDir = Path.Combine(dir, "mura"), Patients = 40, Seed = 1, MaxSide = 320 }, null, cancel);
+            DatasetPreparer.Run(new PrepareOptions { MuraRoot = Path.Combine(dir, "mura"), OutDir = Path.Combine(dir, "prep"), ClassifierSize = 32, ValFraction = 0 }, null, cancel);
+            double kimgPerTick = 2.0 * batch / 1000;
+            log.WriteLine($"bench: gan-train, cfg auto 256px, batch {batch}, 1 channel, ADA; {ticks} timed ticks of 2 minibatches on {device.type}");
+            var result = XraySynth.Gan.Training.GanTrainer.Run(new XraySynth.Gan.Training.GanTrainOptions
+            {
+                Data = Path.Combine(dir, "prep", DatasetPreparer.GanZipName(256, 1)), OutRoot = Path.Combine(dir, "runs"), Cfg = "auto", Batch = batch,
+                Kimg = kimgPerTick * (ticks + 1), Tick = kimgPerTick, Snap = 1_000_000, Device = choice, Mirror = true,
+            }, null, null, line => log.WriteLine("  " + line), cancel);
+            int images = (int)Math.Round(result.Kimg * 1000);
+            return new BenchResult("gan-train", $"cfg auto 256px, batch {batch}, 1 ch, ADA bgc, sec/kimg = {result.SecPerKimg:F1}", device.type.ToString().ToLowerInvariant(),
+                images, result.SecPerKimg * images / 1000, 1000 / result.SecPerKimg, PeakMb(device));
         }
         finally
         {
