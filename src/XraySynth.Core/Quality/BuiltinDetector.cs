@@ -47,7 +47,7 @@ public sealed class BuiltinDetector : IFeatureDetector
             var w = new float[outChannels * fanIn];
             double std = Math.Sqrt(2.0 / fanIn);
             for (int i = 0; i < w.Length; i++) w[i] = (float)(rng.NextGaussian() * std);
-            weights.Add(tensor(w, [outChannels, inChannels, 3, 3]).to(_device));
+            weights.Add(tensor(w, [outChannels, inChannels, 3, 3]).to(_device).DetachFromDisposeScope());
             inChannels = outChannels;
         }
         _weights = [.. weights];

@@ -64,9 +64,10 @@ public sealed class FeatureAccumulator(bool keepAll) : IDisposable
             var x = features.to(ScalarType.Float64, CPU);                                   // [N,D]
             if (_shift is null)
             {
-                _shift = x.mean([0]).MoveToOuterDisposeScope();
-                _sum = zeros(Dimension, ScalarType.Float64).MoveToOuterDisposeScope();
-                _outer = zeros([Dimension, Dimension], ScalarType.Float64).MoveToOuterDisposeScope();
+                // State owned by the accumulator, whatever scope the caller appends in.
+                _shift = x.mean([0]).DetachFromDisposeScope();
+                _sum = zeros(Dimension, ScalarType.Float64).DetachFromDisposeScope();
+                _outer = zeros([Dimension, Dimension], ScalarType.Float64).DetachFromDisposeScope();
             }
             var centred = x - _shift;
             _sum!.add_(centred.sum([0]));
@@ -75,7 +76,8 @@ public sealed class FeatureAccumulator(bool keepAll) : IDisposable
         if (keepAll)
         {
             using var scope = NewDisposeScope();
-            _kept.Add(features.to(ScalarType.Float32, CPU).contiguous().MoveToOuterDisposeScope());
+            var copy = features.to(ScalarType.Float32, CPU).contiguous();
+            _kept.Add(ReferenceEquals(copy, features) ? copy.clone().DetachFromDisposeScope() : copy.DetachFromDisposeScope());
         }
         Count += n;
     }
@@ -97,10 +99,10 @@ public sealed class FeatureAccumulator(bool keepAll) : IDisposable
     public Tensor All()
     {
         if (!keepAll) throw new InvalidOperationException("This accumulator does not keep its features.");
-        if (_kept.Count == 0) _kept.Add(zeros([0, Dimension], ScalarType.Float32));
+        if (_kept.Count == 0) _kept.Add(zeros([0, Dimension], ScalarType.Float32).DetachFromDisposeScope());
         if (_kept.Count > 1)
         {
-            var all = cat(_kept, 0);
+            var all = cat(_kept, 0).DetachFromDisposeScope();
             foreach (var t in _kept) t.Dispose();
             _kept.Clear();
             _kept.Add(all);

@@ -47,4 +47,20 @@ internal static class ImageTensors
         var t = tensor(pixels, [count, height, width, channels]);                     // [N,H,W,C]
         return t.permute(0, 3, 1, 2).contiguous().MoveToOuterDisposeScope();        // [N,C,H,W]
     }
+
+    /// <summary>The pixel space of the memorisation audit: uint8 [N, C, H, W] → uint8 [N, S·S] on the CPU — grey,
+    /// resized to S×S as <see cref="Resize"/> does, rounded.</summary>
+    public static Tensor PixelVectors(Tensor images, int size, Device device)
+    {
+        using var scope = NewDisposeScope();
+        var x = Resize(GreyFloat(images, device), size);                               // [N,1,S,S] in [0,1]
+        return x.mul(255f).round().clamp(0, 255).to(ScalarType.Byte).flatten(1).cpu().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Pixel vectors [N, S·S] of the x-flipped images.</summary>
+    public static Tensor MirrorPixelVectors(Tensor vectors, int size)
+    {
+        using var scope = NewDisposeScope();
+        return vectors.view(-1, size, size).flip(2).reshape(-1, size * size).MoveToOuterDisposeScope();
+    }
 }

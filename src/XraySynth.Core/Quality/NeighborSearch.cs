@@ -30,9 +30,10 @@ public sealed class NeighborSearch : IDisposable
         _colBatch = colBatch;
         using var scope = NewDisposeScope();
         var r = references.to(ScalarType.Float32, _device);
-        _shift = (r.shape[0] > 0 ? r.mean([0]) : zeros(r.shape[1], device: _device)).MoveToOuterDisposeScope();
-        _references = (r - _shift).contiguous().MoveToOuterDisposeScope();
-        _norms = _references.square().sum(1).MoveToOuterDisposeScope();
+        // Owned by this object, whatever scope it is created in.
+        _shift = (r.shape[0] > 0 ? r.mean([0]) : zeros(r.shape[1], device: _device)).DetachFromDisposeScope();
+        _references = (r - _shift).contiguous().DetachFromDisposeScope();
+        _norms = _references.square().sum(1).DetachFromDisposeScope();
         Count = r.shape[0];
     }
 
