@@ -14,6 +14,9 @@ public sealed record AuditOutput(string Csv, string Json, string Png);
 /// and distance distributions) and <c>memorization.png</c> (the closest pairs side by side).</summary>
 public static class AuditFiles
 {
+    /// <summary>File name (without extension) of an audit of an image folder; a snapshot's audit adds its name.</summary>
+    public const string BaseName = "memorization";
+
     public static readonly string[] Header =
     [
         "file", "flagged", "feature_distance", "feature_ratio", "feature_nearest", "feature_mirrored", "feature_patient",

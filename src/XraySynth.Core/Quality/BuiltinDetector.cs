@@ -10,13 +10,15 @@ namespace XraySynth.Quality;
 /// comparing runs of XraySynth among themselves. Its Fréchet distances are <b>not</b> comparable to published FIDs.
 /// <para>Definition. Input uint8 [N, C, H, W] → grey in [0, 1] (RGB by luma) → 128×128 (area averaging, or
 /// antialiased bilinear when 128 does not divide the size) → (x − 0.5) / 0.25 → four 3×3 convolutions, stride 2,
-/// padding 1, no bias, each followed by ReLU: 1→16 (64²), 16→32 (32²), 32→64 (16²), 64→128 (8²). Weights are drawn
+/// padding 1, no bias, each followed by ReLU: 1→8 (64²), 8→16 (32²), 16→32 (16²), 32→64 (8²). Weights are drawn
 /// i.i.d. from N(0, 2 / fan_in) (He) by splitmix64 seeded with <see cref="Seed"/> and the Box–Muller transform in
 /// double precision, rounded to float32, layer by layer in [out, in, kh, kw] order — no torch random generator is
 /// involved, so they never change.
-/// Features (D = 992): per stage, each channel's spatial mean (16+32+64+128 = 240) and spatial standard deviation
-/// (240), then the last stage averaged over a 2×2 grid (128·4 = 512): texture statistics at four scales plus a
-/// coarse layout, which is what a Fréchet distance and a nearest-neighbour search need.</para>
+/// Features (D = 496): per stage, each channel's spatial mean (8+16+32+64 = 120) and spatial standard deviation
+/// (120), then the last stage averaged over a 2×2 grid (64·4 = 256): texture statistics at four scales plus a
+/// coarse layout, which is what a Fréchet distance and a nearest-neighbour search need. D is kept small so that the
+/// covariances of a few hundred images (the demo, tests) are estimable and the Fréchet distance's eigendecompositions
+/// cost little on a CPU.</para>
 /// </summary>
 public sealed class BuiltinDetector : IFeatureDetector
 {
@@ -27,10 +29,10 @@ public sealed class BuiltinDetector : IFeatureDetector
     public const int InputSize = 128;
 
     /// <summary>Output channels of the four stages.</summary>
-    public static readonly IReadOnlyList<int> Channels = [16, 32, 64, 128];
+    public static readonly IReadOnlyList<int> Channels = [8, 16, 32, 64];
 
-    /// <summary>Feature dimension: 2·(16+32+64+128) + 4·128.</summary>
-    public const int Dimension = 992;
+    /// <summary>Feature dimension: 2·(8+16+32+64) + 4·64.</summary>
+    public const int Dimension = 496;
 
     private readonly Device _device;
     private readonly Tensor[] _weights;
@@ -77,8 +79,8 @@ public sealed class BuiltinDetector : IFeatureDetector
             parts.Add(flat.mean([2]));
             stds.Add(flat.std(2, unbiased: false));
         }
-        var layout = F.adaptive_avg_pool2d(x, [2, 2]).flatten(1);                           // [N,128·4]
-        var features = cat([.. parts, .. stds, layout], 1);                                  // [N,992]
+        var layout = F.adaptive_avg_pool2d(x, [2, 2]).flatten(1);                           // [N,64·4]
+        var features = cat([.. parts, .. stds, layout], 1);                                  // [N,496]
         return features.cpu().MoveToOuterDisposeScope();
     }
 

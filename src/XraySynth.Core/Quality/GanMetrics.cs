@@ -247,7 +247,7 @@ public static class GanMetrics
         AuditOutput? auditFiles = null;
         if (auditor is not null)
         {
-            var baseName = o.Network is null ? "memorization" : "memorization-" + Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(o.Network)));
+            var baseName = o.Network is null ? AuditFiles.BaseName : AuditFiles.BaseName + "-" + Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(o.Network)));
             auditFiles = AuditFiles.Write(outDir, baseName, auditor, reals, context);
         }
         double seconds = clock.Elapsed.TotalSeconds;

@@ -25,9 +25,6 @@ public abstract class SyntheticImages : IDisposable
     /// <summary>The images in batches of <paramref name="batch"/> (uint8 [B, C, H, W] on the CPU).</summary>
     public abstract IEnumerable<ImageBatch> Batches(int batch, CancellationToken cancel = default);
 
-    /// <summary>Image <paramref name="id"/> again (for the closest-pairs picture).</summary>
-    public abstract RasterImage Load(string id);
-
     public virtual void Dispose() => GC.SuppressFinalize(this);
 
     /// <summary>The class a metrics run compares: <paramref name="requested"/>, else the class an unconditional
@@ -119,15 +116,6 @@ public abstract class SyntheticImages : IDisposable
             }
         }
 
-        public override RasterImage Load(string id)
-        {
-            long seed = long.Parse(id.AsSpan(4, id.Length - 8), System.Globalization.CultureInfo.InvariantCulture);   // seedNNNNNN.png
-            var classIndex = _groups.First(g => g.Seeds.Contains(seed)).ClassIndex;
-            using var b = BatchSynthesizer.Generate(_g, _device, [seed], classIndex, batchSize: 1).Single();
-            using var hwc = b.Images[0].permute(1, 2, 0).contiguous();
-            return new RasterImage((int)hwc.shape[1], (int)hwc.shape[0], (int)hwc.shape[2], hwc.data<byte>().ToArray());
-        }
-
         public override void Dispose()
         {
             _g.Dispose();
@@ -176,7 +164,7 @@ public abstract class SyntheticImages : IDisposable
         public override IEnumerable<ImageBatch> Batches(int batch, CancellationToken cancel = default) =>
             ImageBatches.Decode(_files.Count, batch, i => Load(_files[i]), i => _files[i], cancel);
 
-        public override RasterImage Load(string id) =>
+        private RasterImage Load(string id) =>
             RealImageSet.Conform(ImageCodec.Decode(Path.Combine(_folder, id), _channels), _resolution, _channels);
     }
 }
