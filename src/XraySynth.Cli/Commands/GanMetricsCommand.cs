@@ -107,7 +107,7 @@ public static class GanMetricsCommand
         if (r.Audit is { } a)
         {
             output.WriteLine($"memorisation: {a.Flagged} of {a.Images} flagged (feature space {a.Feature.Flagged}, pixel space {a.Pixel.Flagged}); " +
-                             $"thresholds {a.Margin} x the {a.Percentile}th percentile of real-vs-real distances: feature {F(a.Feature.Threshold)}, " +
+                             $"thresholds {F(a.Margin)} x percentile {F(a.Percentile)} of real-vs-real distances: feature {F(a.Feature.Threshold)}, " +
                              $"pixel {F(a.Pixel.Threshold)} RMS grey levels; median nearest distance synthetic {F(a.Feature.SyntheticToReal.Median)} vs real {F(a.Feature.RealToReal.Median)}");
             output.WriteLine($"  audit: {r.AuditFiles!.Csv}, {Path.GetFileName(r.AuditFiles.Png)}; drop flagged images with 'xraysynth gan filter --images DIR --audit CSV'");
         }

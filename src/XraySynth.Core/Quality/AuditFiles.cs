@@ -52,8 +52,8 @@ public static class AuditFiles
         var json = new JsonObject
         {
             ["summary"] = System.Text.Json.JsonSerializer.SerializeToNode(summary, Json.Options),
-            ["rule"] = $"flagged when the nearest training image (or its x-flip) is closer than {summary.Margin} x the {summary.Percentile.ToString(CultureInfo.InvariantCulture)} " +
-                       "percentile of real-vs-real nearest-neighbour distances (nearest image of another patient), in detector-feature space or in pixel space",
+            ["rule"] = $"flagged when the nearest training image (or its x-flip) is closer than {R(summary.Margin)} x percentile {R(summary.Percentile)} " +
+                       "of the real-vs-real nearest-neighbour distances (nearest image of another patient), in detector-feature space or in pixel space",
             ["csv"] = Path.GetFileName(output.Csv),
             ["png"] = Path.GetFileName(output.Png),
         };

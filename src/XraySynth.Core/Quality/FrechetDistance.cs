@@ -17,7 +17,8 @@ public static class FrechetDistance
 {
     private const double Float64Epsilon = 2.220446049250313e-16;   // 2⁻⁵², the spacing of doubles at 1
 
-    /// <summary>FD between two fitted Gaussians; never negative (a rounding residue below 0 is returned as 0).</summary>
+    /// <summary>FD between two fitted Gaussians; never negative (a rounding residue below 0 is returned as 0); NaN when
+    /// a mean or covariance is not finite (a diverged generator).</summary>
     public static double Compute(FeatureMoments a, FeatureMoments b) => Compute(a.Mean, a.Covariance, b.Mean, b.Covariance);
 
     /// <summary>FD between N(<paramref name="mu1"/>, <paramref name="sigma1"/>) and N(<paramref name="mu2"/>,
@@ -33,6 +34,7 @@ public static class FrechetDistance
         var m2 = mu2.to(ScalarType.Float64, CPU);
         var s1 = sigma1.to(ScalarType.Float64, CPU);
         var s2 = sigma2.to(ScalarType.Float64, CPU);
+        if (!new[] { m1, m2, s1, s2 }.All(t => t.isfinite().all().item<bool>())) return double.NaN;
         double meanTerm = (m1 - m2).square().sum().item<double>();
         double traces = (s1.trace() + s2.trace()).item<double>();
         double fd = meanTerm + traces - 2 * TraceSqrtProduct(s1, s2);

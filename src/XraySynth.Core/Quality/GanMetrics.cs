@@ -109,6 +109,7 @@ public static class GanMetrics
         if (o.Metrics.Count == 0) throw new DataException("--metrics: name at least one of fid, kid, pr, memorization.");
         var clock = Stopwatch.StartNew();
         var device = TorchRuntime.Select(o.Device);
+        using var detector = FeatureDetectors.Open(o.Detector, device);     // first: a missing detector file is the likeliest error
 
         // The synthetic side decides the class and resolution the reals are taken at.
         SyntheticImages synthetic;
@@ -145,7 +146,6 @@ public static class GanMetrics
         }
         using var realSet = reals;
         using var syntheticSet = synthetic;
-        using var detector = FeatureDetectors.Open(o.Detector, device);
         CheckCounts(o, reals.Count, synthetic.Count);
 
         bool audit = o.Metrics.Contains(QualityMetric.Memorization);
@@ -213,7 +213,8 @@ public static class GanMetrics
                 }
                 case QualityMetric.Pr:
                 {
-                    string name = $"pr{count}{o.PrNeighborhood}_full{suffix}";
+                    // pr50k3_full as the official name; a count not in thousands gets a separator: pr500_3_full.
+                    string name = $"pr{count}{(char.IsDigit(count[^1]) ? "_" : "")}{o.PrNeighborhood}_full{suffix}";
                     progress?.Report(new ProgressInfo("precision/recall", 0, 1, "run"));
                     var (precision, recall) = PrecisionRecall.Compute(real.Features, generated.All(), o.PrNeighborhood, device);
                     progress?.Report(new ProgressInfo("precision/recall", 1, 1, "run"));
@@ -226,9 +227,10 @@ public static class GanMetrics
                     string name = $"mem{count}{suffix}";
                     results.Add((name, new Dictionary<string, double>
                     {
-                        ["flagged"] = s.Flagged, ["flagged_fraction"] = s.Flagged / (double)Math.Max(1, s.Images), ["percentile"] = s.Percentile,
-                        ["feature_threshold"] = s.Feature.Threshold, ["pixel_threshold"] = s.Pixel.Threshold,
-                        ["flagged_feature"] = s.Feature.Flagged, ["flagged_pixel"] = s.Pixel.Flagged,
+                        [name + "_flagged"] = s.Flagged, [name + "_flagged_fraction"] = s.Flagged / (double)Math.Max(1, s.Images),
+                        [name + "_flagged_feature"] = s.Feature.Flagged, [name + "_flagged_pixel"] = s.Pixel.Flagged,
+                        [name + "_feature_threshold"] = s.Feature.Threshold, [name + "_pixel_threshold"] = s.Pixel.Threshold,
+                        [name + "_chance_rate"] = Math.Max(s.Feature.RealBelowThreshold, s.Pixel.RealBelowThreshold),
                     }));
                     break;
                 }
@@ -257,7 +259,8 @@ public static class GanMetrics
             var file = Path.Combine(outDir, $"metric-{name}.jsonl");
             var record = new JsonObject
             {
-                ["results"] = new JsonObject(values.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value)))),
+                // JSON has no NaN: a value that could not be computed (a diverged generator) is written as null.
+                ["results"] = new JsonObject(values.Select(kv => KeyValuePair.Create(kv.Key, double.IsFinite(kv.Value) ? (JsonNode?)JsonValue.Create(kv.Value) : null))),
                 ["metric"] = name,
                 ["total_time"] = seconds,
                 ["total_time_str"] = FormatTime(seconds),

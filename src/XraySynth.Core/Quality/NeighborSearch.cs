@@ -51,7 +51,13 @@ public sealed class NeighborSearch : IDisposable
         long q = queries.shape[0];
         var distance = new double[q];
         var index = new long[q];
-        using var refGroups = referenceGroups is null ? null : tensor(referenceGroups).to(_device);
+        Tensor? refGroups = null;
+        if (referenceGroups is not null)
+        {
+            using var cpuGroups = tensor(referenceGroups);
+            refGroups = cpuGroups.to(_device).DetachFromDisposeScope();
+        }
+        using var groupsOnDevice = refGroups;
         for (long start = 0; start < q; start += _rowBatch)
         {
             using var scope = NewDisposeScope();

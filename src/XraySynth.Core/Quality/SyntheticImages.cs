@@ -32,7 +32,7 @@ public abstract class SyntheticImages : IDisposable
     /// <exception cref="DataException">The snapshot has no such class.</exception>
     public static string? SnapshotClass(string network, string? requested, out int resolution, out int cDim)
     {
-        var reader = SnapshotReader.Open(network);
+        var reader = SnapshotReader.Open(network, verifyHashes: false);   // the generator's own load verifies the files
         var arch = GanSnapshot.ReadArchitecture(reader);
         resolution = arch.G.ImgResolution;
         cDim = arch.G.CDim;

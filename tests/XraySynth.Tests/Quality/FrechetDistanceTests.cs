@@ -92,4 +92,13 @@ public class FrechetDistanceTests
         Assert.True(moments.Covariance.allclose(cov, rtol: 0, atol: 1e-9));
         Assert.True(acc.All().allclose(x.to(ScalarType.Float32)));
     }
+
+    [Fact]
+    public void Compute_NonFiniteStatistics_IsNaN_NotAnException()
+    {
+        using var mu = zeros(4, ScalarType.Float64);
+        using var sigma = eye(4, dtype: ScalarType.Float64);
+        using var broken = full(4, double.NaN, ScalarType.Float64);
+        Assert.True(double.IsNaN(FrechetDistance.Compute(broken, sigma, mu, sigma)));
+    }
 }

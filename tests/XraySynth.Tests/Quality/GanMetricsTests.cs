@@ -29,15 +29,15 @@ public class GanMetricsTests
         QualityFixture.Folder(gen, train, cls: "");
         var report = GanMetrics.Run(Options(tmp, zip, images: gen));
 
-        Assert.Equal(["fid24_full-builtin", "kid24_full-builtin", "pr243_full-builtin"], report.Results.Select(r => r.Metric));
+        Assert.Equal(["fid24_full-builtin", "kid24_full-builtin", "pr24_3_full-builtin"], report.Results.Select(r => r.Metric));
         var fid = report.Results[0].Results;
         Assert.InRange(fid["fid24_full-builtin"], 0, 1e-6 * fid["fd_real_halves"]);
         Assert.True(fid["fd_real_halves"] > 0);
         Assert.Equal(fid["fid24_full-builtin"] / fid["fd_real_halves"], fid["relative_fd"]);
         // Identical sets: the unbiased estimate is 2/(m−1)·(1ᵀK1/m − tr K) ≤ 0 (K positive semi-definite), close to 0.
         Assert.InRange(report.Results[1].Results["kid24_full-builtin"], -0.1 * fid["fd_real_halves"], 0);
-        Assert.Equal(1.0, report.Results[2].Results["pr243_full-builtin_precision"]);
-        Assert.Equal(1.0, report.Results[2].Results["pr243_full-builtin_recall"]);
+        Assert.Equal(1.0, report.Results[2].Results["pr24_3_full-builtin_precision"]);
+        Assert.Equal(1.0, report.Results[2].Results["pr24_3_full-builtin_recall"]);
 
         // One JSON object per line in the official layout, in the images folder; a rerun appends.
         GanMetrics.Run(Options(tmp, zip, images: gen) with { Metrics = [QualityMetric.Fid] });
@@ -64,8 +64,8 @@ public class GanMetricsTests
         double fdNear = a.Results[0].Results["fid24_full-builtin"], fdFar = b.Results[0].Results["fid24_full-builtin"];
         Assert.True(fdFar > 10 * fdNear, $"noise {fdFar} vs new phantoms {fdNear}");
         Assert.True(b.Results[1].Results["kid24_full-builtin"] > 10 * Math.Abs(a.Results[1].Results["kid24_full-builtin"]));
-        Assert.Equal(0.0, b.Results[2].Results["pr243_full-builtin_precision"]);
-        Assert.True(a.Results[2].Results["pr243_full-builtin_precision"] > 0.5);
+        Assert.Equal(0.0, b.Results[2].Results["pr24_3_full-builtin_precision"]);
+        Assert.True(a.Results[2].Results["pr24_3_full-builtin_precision"] > 0.5);
     }
 
     [Fact]

@@ -64,7 +64,7 @@ public class MemorizationAuditTests
         Assert.Equal(255, png.Pixels[8 * png.Width + 8]);                                  // the closest pair is flagged: white frame
         var metric = Assert.Single(report.Results);
         Assert.Equal("mem20-builtin", metric.Metric);
-        Assert.Equal(4, metric.Results["flagged"]);
+        Assert.Equal(4, metric.Results["mem20-builtin_flagged"]);
     }
 
     [Fact]
