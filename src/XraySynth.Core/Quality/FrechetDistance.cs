@@ -1,79 +1,77 @@
-using TorchSharp;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace XraySynth.Quality;
 
-/// <summary>The mean and covariance of a set of feature vectors (float64, on the CPU).</summary>
-/// <param name="Mean">[D]</param>
-/// <param name="Covariance">[D, D], unbiased.</param>
-public sealed record GaussianFit(Tensor Mean, Tensor Covariance) : IDisposable
-{
-    /// <summary>Fits features [N, D] (N ≥ 2); the fit owns its tensors (outside any dispose scope).</summary>
-    public static GaussianFit Of(Tensor features)
-    {
-        if (features.ndim != 2 || features.shape[0] < 2)
-            throw new ArgumentException("A Gaussian fit needs features [N ≥ 2, D].", nameof(features));
-        using var scope = NewDisposeScope();
-        var x = features.detach().to(ScalarType.Float64).cpu();
-        var mean = x.mean([0]);
-        var centred = x - mean;
-        var cov = centred.t().matmul(centred) / (x.shape[0] - 1);
-        return new GaussianFit(mean.DetachFromDisposeScope(), cov.DetachFromDisposeScope());
-    }
-
-    /// <inheritdoc/>
-    public void Dispose()
-    {
-        Mean.Dispose();
-        Covariance.Dispose();
-    }
-}
-
 /// <summary>
-/// Fréchet distance between two Gaussians (as FID, on any features): ‖μ₁ − μ₂‖² + Tr(Σ₁ + Σ₂ − 2 (Σ₁Σ₂)^½), the matrix
-/// square root's trace taken from the eigenvalues of Σ₁^½ Σ₂ Σ₁^½ (symmetric, so eigh is exact and stable).
+/// The Fréchet distance between two Gaussians fitted to feature sets (FID when the features are Inception's):
+/// FD = |μ₁ − μ₂|² + tr Σ₁ + tr Σ₂ − 2 tr (Σ₁Σ₂)^½.
+/// <para>How tr (Σ₁Σ₂)^½ is computed: Σ₁Σ₂ is not symmetric, but it is similar to the symmetric positive semi-definite
+/// M = Σ₁^½ Σ₂ Σ₁^½ (Σ₁Σ₂ = Σ₁^½ M Σ₁^-½ when Σ₁ is invertible, and by continuity otherwise), so the traces of their
+/// square roots agree: tr (Σ₁Σ₂)^½ = Σᵢ √λᵢ(M). Both square roots come from symmetric eigendecompositions
+/// (<c>torch.linalg.eigh</c>, float64 on the CPU): Σ₁^½ = V diag(√λ) Vᵀ, then the eigenvalues of M; eigenvalues below
+/// λ_max · D · 2⁻⁵² (rounding noise, or negative) count as 0 — no complex arithmetic, no iterative sqrtm that may fail to converge for the
+/// singular covariances of few samples in many dimensions (scipy's sqrtm in the official code returns a complex
+/// result there and keeps its real part).</para>
 /// </summary>
 public static class FrechetDistance
 {
-    /// <summary>The distance between two fits.</summary>
-    public static double Compute(GaussianFit a, GaussianFit b)
+    private const double Float64Epsilon = 2.220446049250313e-16;   // 2⁻⁵², the spacing of doubles at 1
+
+    /// <summary>FD between two fitted Gaussians; never negative (a rounding residue below 0 is returned as 0); NaN when
+    /// a mean or covariance is not finite (a diverged generator).</summary>
+    public static double Compute(FeatureMoments a, FeatureMoments b) => Compute(a.Mean, a.Covariance, b.Mean, b.Covariance);
+
+    /// <summary>FD between N(<paramref name="mu1"/>, <paramref name="sigma1"/>) and N(<paramref name="mu2"/>,
+    /// <paramref name="sigma2"/>): means [D], covariances [D, D], any float type and device.</summary>
+    public static double Compute(Tensor mu1, Tensor sigma1, Tensor mu2, Tensor sigma2)
     {
+        long d = mu1.shape[0];
+        if (mu2.shape[0] != d || !sigma1.shape.SequenceEqual([d, d]) || !sigma2.shape.SequenceEqual([d, d]))
+            throw new ArgumentException($"Shapes do not match: means [{mu1.shape[0]}], [{mu2.shape[0]}], covariances " +
+                                        $"[{string.Join(", ", sigma1.shape)}], [{string.Join(", ", sigma2.shape)}].");
         using var scope = NewDisposeScope();
-        var diff = (a.Mean - b.Mean).square().sum().item<double>();
-        var (values, vectors) = linalg.eigh(a.Covariance);
-        var sqrtA = vectors.matmul(diag(values.clamp_min(0).sqrt())).matmul(vectors.t());
-        var m = sqrtA.matmul(b.Covariance).matmul(sqrtA);
-        var traceSqrt = linalg.eigvalsh((m + m.t()) / 2).clamp_min(0).sqrt().sum().item<double>();
-        var trace = a.Covariance.trace().item<double>() + b.Covariance.trace().item<double>();
-        return Math.Max(0, diff + trace - 2 * traceSqrt);
+        var m1 = mu1.to(ScalarType.Float64, CPU);
+        var m2 = mu2.to(ScalarType.Float64, CPU);
+        var s1 = sigma1.to(ScalarType.Float64, CPU);
+        var s2 = sigma2.to(ScalarType.Float64, CPU);
+        if (!new[] { m1, m2, s1, s2 }.All(t => t.isfinite().all().item<bool>())) return double.NaN;
+        double meanTerm = (m1 - m2).square().sum().item<double>();
+        double traces = (s1.trace() + s2.trace()).item<double>();
+        double fd = meanTerm + traces - 2 * TraceSqrtProduct(s1, s2);
+        return Math.Max(0, fd);
     }
 
-    /// <summary>The distance between the Gaussians of two feature sets [N, D] and [M, D].</summary>
-    public static double Compute(Tensor featuresA, Tensor featuresB)
+    /// <summary>tr (Σ₁Σ₂)^½ for symmetric positive semi-definite Σ₁, Σ₂, as Σᵢ √λᵢ(Σ₁^½ Σ₂ Σ₁^½).</summary>
+    public static double TraceSqrtProduct(Tensor sigma1, Tensor sigma2)
     {
-        using var a = GaussianFit.Of(featuresA);
-        using var b = GaussianFit.Of(featuresB);
-        return Compute(a, b);
-    }
-}
-
-/// <summary>
-/// A small fixed feature extractor for quick quality tracking without a detector network: each image area-averaged to
-/// <c>size × size</c> per channel (grey levels and coarse layout). The Fréchet distance of these features ("FD8" at
-/// 8×8, on images in [−1, 1]) falls as generated images approach the reals; it is no substitute for FID.
-/// </summary>
-public static class PixelFeatures
-{
-    /// <summary>images [N, C, H, W] in [−1, 1] (float) or 0..255 (uint8) → features [N, C·size²] (float64, CPU).</summary>
-    public static Tensor Extract(Tensor images, int size = 8)
-    {
-        if (images.ndim != 4)
-            throw new ArgumentException("Pixel features need images [N, C, H, W].", nameof(images));
         using var scope = NewDisposeScope();
-        var x = images.detach();
-        x = x.dtype == ScalarType.Byte ? x.to(ScalarType.Float32) / 127.5 - 1 : x.to(ScalarType.Float32);
-        var pooled = F.adaptive_avg_pool2d(x, [size, size]); // [N, C, size, size]
-        return pooled.flatten(1).to(ScalarType.Float64).cpu().MoveToOuterDisposeScope();
+        var s1 = Symmetric(sigma1.to(ScalarType.Float64, CPU));
+        var s2 = Symmetric(sigma2.to(ScalarType.Float64, CPU));
+        var root1 = SqrtPsd(s1);
+        var m = Symmetric(root1.mm(s2).mm(root1));
+        var eigenvalues = linalg.eigvalsh(m);                                          // values only: M's vectors are not needed
+        return RankRevealed(eigenvalues).sqrt().sum().item<double>();
+    }
+
+    /// <summary>The symmetric square root V diag(√λ) Vᵀ of a symmetric positive semi-definite matrix (eigenvalues
+    /// indistinguishable from 0, or negative by rounding, taken as 0).</summary>
+    public static Tensor SqrtPsd(Tensor symmetric)
+    {
+        using var scope = NewDisposeScope();
+        var (values, vectors) = linalg.eigh(Symmetric(symmetric));
+        var root = (vectors * RankRevealed(values).sqrt().unsqueeze(0)).mm(vectors.t());
+        return Symmetric(root).MoveToOuterDisposeScope();
+    }
+
+    private static Tensor Symmetric(Tensor m) => (m + m.t()) / 2;
+
+    /// <summary>Eigenvalues with those indistinguishable from 0 set to 0: below λ_max · D · ε(float64), as a
+    /// rank-revealing solver would. Without this, √ of rounding noise (~1e-16 → 1e-8) adds up over the null space of
+    /// the singular covariances of few samples.</summary>
+    private static Tensor RankRevealed(Tensor eigenvalues)
+    {
+        double max = eigenvalues.abs().max().item<double>();
+        double tolerance = max * eigenvalues.shape[0] * Float64Epsilon;
+        return where(eigenvalues > tolerance, eigenvalues, zeros_like(eigenvalues));
     }
 }
