@@ -127,21 +127,41 @@ public sealed class GanTrainer
         var options = MergeForResume(saved, request);
 
         TrainingSnapshot.RemoveLeftovers(run.Path);
-        if (snapshotDir is null)
-        {
-            var all = TrainingSnapshot.List(run.Path);
-            if (all.Count == 0)
-                throw new DataException($"--resume {resume}: {run.Path} holds no complete snapshot. fix: start a new run without --resume.");
-            snapshotDir = all[^1].Dir;
-        }
         SnapshotReader reader;
-        try
+        if (snapshotDir is not null)
         {
-            reader = SnapshotReader.Open(snapshotDir);
+            try
+            {
+                reader = SnapshotReader.Open(snapshotDir);
+            }
+            catch (SnapshotException e)
+            {
+                throw new DataException($"--resume {resume}: {e.Message}");
+            }
         }
-        catch (SnapshotException e)
+        else
         {
-            throw new DataException($"--resume {resume}: {e.Message}");
+            // The newest snapshot whose files are intact (a damaged one is skipped, never deleted).
+            var candidates = TrainingSnapshot.List(run.Path);
+            if (candidates.Count == 0)
+                throw new DataException($"--resume {resume}: {run.Path} holds no complete snapshot. fix: start a new run without --resume.");
+            SnapshotReader? found = null;
+            foreach (var (dir, _) in Enumerable.Reverse(candidates))
+            {
+                try
+                {
+                    found = SnapshotReader.Open(dir);
+                    break;
+                }
+                catch (SnapshotException e)
+                {
+                    say?.Invoke($"warning: skipping {dir}: {e.Message}");
+                    run.Log($"warning: skipping {dir}: {e.Message}");
+                }
+            }
+            reader = found ?? throw new DataException(
+                $"--resume {resume}: every snapshot in {run.Path} is damaged. fix: start a new run without --resume.");
+            snapshotDir = reader.Directory;
         }
         var checkpoint = TrainingSnapshot.ReadCheckpoint(reader);
         var trainedOn = TrainingSnapshot.ReadDataInfo(reader);
@@ -393,6 +413,12 @@ public sealed class GanTrainer
             _ => true,
         }).ToArray();
 
+        if (curNimg >= totalNimg)
+        {
+            _say($"already trained to kimg {curNimg / 1000.0:F3} of {o.Kimg}: nothing to do. fix: pass a larger --kimg to train on.");
+            return new GanTrainResult(_run.Path, curNimg / 1000.0, curTick, lastSnapshot, AugmentP(), null, resumedFrom);
+        }
+
         var clock = Stopwatch.StartNew();
         var tickStartNimg = curNimg;
         var tickStartTime = 0.0;
@@ -536,8 +562,9 @@ public sealed class GanTrainer
             rng.StartTick(curTick);
         }
         tensorboard.add_text("status", "done", (int)(curNimg / 1000));
-        var mean = sessionSecPerKimg.Count > 0 ? sessionSecPerKimg.Average() : double.NaN;
-        _say($"done: kimg {curNimg / 1000.0:F3}, {curTick} ticks, augment p {AugmentP():F4}, {mean:F2} sec/kimg; last snapshot {lastSnapshot}");
+        double? mean = sessionSecPerKimg.Count > 0 ? sessionSecPerKimg.Average() : null;
+        _say($"done: kimg {curNimg / 1000.0:F3}, {curTick} ticks, augment p {AugmentP():F4}, " +
+             (mean is { } m ? $"{m:F2} sec/kimg" : "too short to time") + $"; last snapshot {lastSnapshot}");
         return new GanTrainResult(_run.Path, curNimg / 1000.0, curTick, lastSnapshot, AugmentP(), mean, resumedFrom);
     }
 
