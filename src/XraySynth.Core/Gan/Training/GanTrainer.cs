@@ -179,6 +179,13 @@ public sealed class GanTrainer
                     $"{data.Resolution}, {data.Channels} channel(s), c_dim {data.CDim}. fix: resume with the dataset the run " +
                     "was trained on, or start a new run.");
             }
+            if (data.Count != trainedOn.Images)
+            {
+                var warning = $"warning: {options.Data} has {data.Count} images, the snapshot was trained on {trainedOn.Images} " +
+                              $"({trainedOn.Zip}): training continues, but not exactly as the uninterrupted run would.";
+                say?.Invoke(warning);
+                run.Log(warning);
+            }
             var resolved = options.Resolve(data.Resolution);
             var setup = BuildSetup(resolved, data);
             if (setup.G != architecture.G || setup.D != architecture.D)
@@ -427,7 +434,10 @@ public sealed class GanTrainer
         var ticksThisSession = 0;
         _say($"training for {o.Kimg} kimg ({totalNimg - curNimg} images to go)");
         rng.StartTick(curTick);
-        _progress?.Report(new ProgressInfo("training", curNimg, totalNimg));
+        // Progress counts this session's images, so rates and ETAs hold after a resume.
+        var sessionStartNimg = curNimg;
+        var stage = resume is null ? "training" : $"training from kimg {curNimg / 1000.0:F1}";
+        _progress?.Report(new ProgressInfo(stage, 0, totalNimg - sessionStartNimg));
 
         while (true)
         {
@@ -476,7 +486,7 @@ public sealed class GanTrainer
             ada?.MaybeUpdate(batchIdx);
             if (batchIdx % 4 == 0)
                 ThrowIfDiverged(firstBad, batch, lastSnapshot);
-            _progress?.Report(new ProgressInfo("training", Math.Min(curNimg, totalNimg), totalNimg));
+            _progress?.Report(new ProgressInfo(stage, Math.Min(curNimg, totalNimg) - sessionStartNimg, totalNimg - sessionStartNimg));
 
             // A tick ends every kimg_per_tick (the first after one minibatch) and at the end.
             var done = curNimg >= totalNimg;
@@ -701,7 +711,7 @@ public sealed class GanTrainer
             features.Add(PixelFeatures.Extract(img.clamp(-1, 1)));
         }
         using var fakeFit = GaussianFit.Of(cat(features, 0));
-        return FrechetDistance.Compute(fakeFit, realFit);
+        return PixelFrechetDistance.Compute(fakeFit, realFit);
     }
 
     private static void CopyInto(nn.Module source, nn.Module target)

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace XraySynth.Tests.Quality;
 
-public class FrechetDistanceTests
+public class PixelFrechetDistanceTests
 {
     private static GaussianFit Fit(double[] mean, double[,] cov) =>
         new(tensor(mean), tensor(cov));
@@ -15,8 +15,8 @@ public class FrechetDistanceTests
         // For commuting covariances: ‖μ₁ − μ₂‖² + Σ (σ₁ − σ₂)².
         using var a = Fit([0, 1], new double[,] { { 1, 0 }, { 0, 9 } });
         using var b = Fit([1, 3], new double[,] { { 4, 0 }, { 0, 1 } });
-        Assert.Equal(1 + 4 + 1 + 4, FrechetDistance.Compute(a, b), 9);
-        Assert.Equal(FrechetDistance.Compute(a, b), FrechetDistance.Compute(b, a), 9);
+        Assert.Equal(1 + 4 + 1 + 4, PixelFrechetDistance.Compute(a, b), 9);
+        Assert.Equal(PixelFrechetDistance.Compute(a, b), PixelFrechetDistance.Compute(b, a), 9);
     }
 
     [Fact]
@@ -28,7 +28,7 @@ public class FrechetDistanceTests
         var cov = new double[,] { { 4 * c * c + s * s, 3 * c * s }, { 3 * c * s, 4 * s * s + c * c } };
         using var a = Fit([0, 0], new double[,] { { 1, 0 }, { 0, 1 } });
         using var b = Fit([0, 0], cov);
-        Assert.Equal(2 + 5 - 2 * 3, FrechetDistance.Compute(a, b), 9);
+        Assert.Equal(2 + 5 - 2 * 3, PixelFrechetDistance.Compute(a, b), 9);
     }
 
     [Fact]
@@ -36,8 +36,8 @@ public class FrechetDistanceTests
     {
         using var scope = NewDisposeScope();
         var x = randn([500, 6], generator: new torch.Generator(1));
-        Assert.Equal(0, FrechetDistance.Compute(x, x), 6);
-        Assert.Equal(6 * 0.25, FrechetDistance.Compute(x, x + 0.5), 6);
+        Assert.Equal(0, PixelFrechetDistance.Compute(x, x), 6);
+        Assert.Equal(6 * 0.25, PixelFrechetDistance.Compute(x, x + 0.5), 6);
     }
 
     [Fact]

@@ -7,7 +7,7 @@ namespace XraySynth.Quality;
 /// <summary>The mean and covariance of a set of feature vectors (float64, on the CPU).</summary>
 /// <param name="Mean">[D]</param>
 /// <param name="Covariance">[D, D], unbiased.</param>
-public sealed record GaussianFit(Tensor Mean, Tensor Covariance) : IDisposable
+internal sealed record GaussianFit(Tensor Mean, Tensor Covariance) : IDisposable
 {
     /// <summary>Fits features [N, D] (N ≥ 2); the fit owns its tensors (outside any dispose scope).</summary>
     public static GaussianFit Of(Tensor features)
@@ -31,10 +31,11 @@ public sealed record GaussianFit(Tensor Mean, Tensor Covariance) : IDisposable
 }
 
 /// <summary>
-/// Fréchet distance between two Gaussians (as FID, on any features): ‖μ₁ − μ₂‖² + Tr(Σ₁ + Σ₂ − 2 (Σ₁Σ₂)^½), the matrix
-/// square root's trace taken from the eigenvalues of Σ₁^½ Σ₂ Σ₁^½ (symmetric, so eigh is exact and stable).
+/// The Fréchet distance behind the FD8 figure that <c>gan train</c> logs: ‖μ₁ − μ₂‖² + Tr(Σ₁ + Σ₂ − 2 (Σ₁Σ₂)^½), the
+/// matrix square root's trace taken from the eigenvalues of Σ₁^½ Σ₂ Σ₁^½ (symmetric, so eigh is exact and stable).
+/// Internal on purpose: a quick training trend on <see cref="PixelFeatures"/>; FID/KID belong to the metrics module.
 /// </summary>
-public static class FrechetDistance
+internal static class PixelFrechetDistance
 {
     /// <summary>The distance between two fits.</summary>
     public static double Compute(GaussianFit a, GaussianFit b)
@@ -63,7 +64,7 @@ public static class FrechetDistance
 /// <c>size × size</c> per channel (grey levels and coarse layout). The Fréchet distance of these features ("FD8" at
 /// 8×8, on images in [−1, 1]) falls as generated images approach the reals; it is no substitute for FID.
 /// </summary>
-public static class PixelFeatures
+internal static class PixelFeatures
 {
     /// <summary>images [N, C, H, W] in [−1, 1] (float) or 0..255 (uint8) → features [N, C·size²] (float64, CPU).</summary>
     public static Tensor Extract(Tensor images, int size = 8)
