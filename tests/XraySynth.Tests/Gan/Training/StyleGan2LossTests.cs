@@ -112,10 +112,10 @@ public class StyleGan2LossTests
     public void R1Phase_GainScalesTheGradient()
     {
         using var rig = new Rig();
-        var state = rig.Rng.Device.get_state();
+        var state = rig.Rng.Device!.get_state();
         rig.Run(LossPhase.Dreg, rig.D, gain: 1);
         var g1 = rig.D.parameters().First().grad!.clone();
-        rig.Rng.Device.set_state(state);
+        rig.Rng.Device!.set_state(state);
         rig.Run(LossPhase.Dreg, rig.D, gain: 16);
         var g16 = rig.D.parameters().First().grad!;
         Assert.True((g16 - g1 * 16).abs().max().item<float>() <= 1e-4 * g16.abs().max().item<float>());
