@@ -743,12 +743,12 @@ public sealed class GanTrainer
             p.grad = null;
     }
 
-    /// <summary>NaN → 0 and ±Inf → ±1e5 in every gradient, in place (official misc.nan_to_num).</summary>
-    private static void SanitizeGrads(nn.Module module)
+    /// <summary>NaN → 0 and every value clamped to ±1e5 in every gradient, in place (official misc.nan_to_num).</summary>
+    internal static void SanitizeGrads(nn.Module module)
     {
         using var scope = NewDisposeScope();
         foreach (var p in module.parameters())
-            p.grad?.nan_to_num_(0, 1e5, -1e5);
+            p.grad?.nan_to_num_(0, 1e5, -1e5).clamp_(-1e5, 1e5);
     }
 
     private static bool AllFinite(nn.Module module)

@@ -122,6 +122,17 @@ public class StyleGan2LossTests
     }
 
     [Fact]
+    public void SanitizeGrads_ZeroesNaNAndClampsToPlusMinus1e5()
+    {
+        using var layer = nn.Linear(3, 1);
+        using var scope = NewDisposeScope();
+        var weight = layer.parameters().First();
+        weight.grad = tensor(new float[] { float.NaN, float.PositiveInfinity, -3e7f }).reshape(1, 3);
+        GanTrainer.SanitizeGrads(layer);
+        Assert.Equal(new float[] { 0, 1e5f, -1e5f }, weight.grad!.data<float>().ToArray());
+    }
+
+    [Fact]
     public void NonFiniteLoss_ShowsInTheStepLoss()
     {
         using var rig = new Rig();
