@@ -116,8 +116,9 @@ public static class BenchCommand
                 Kimg = kimgPerTick * (ticks + 1), Tick = kimgPerTick, Snap = 1_000_000, Device = choice, Mirror = true,
             }, null, null, line => log.WriteLine("  " + line), cancel);
             int images = (int)Math.Round(result.Kimg * 1000);
-            return new BenchResult("gan-train", $"cfg auto 256px, batch {batch}, 1 ch, ADA bgc, sec/kimg = {result.SecPerKimg:F1}", device.type.ToString().ToLowerInvariant(),
-                images, result.SecPerKimg * images / 1000, 1000 / result.SecPerKimg, PeakMb(device));
+            var secPerKimg = result.SecPerKimg ?? throw new InvalidOperationException("gan-train bench: only one tick ran; pass --steps 2 or more.");
+            return new BenchResult("gan-train", $"cfg auto 256px, batch {batch}, 1 ch, ADA bgc, sec/kimg = {secPerKimg:F1}", device.type.ToString().ToLowerInvariant(),
+                images, secPerKimg * images / 1000, 1000 / secPerKimg, PeakMb(device));
         }
         finally
         {

@@ -18,6 +18,8 @@ public static class GanCommand
         cmd.Subcommands.Add(GanTrainCommand.Create());
         cmd.Subcommands.Add(CreateSummary());
         cmd.Subcommands.Add(CreateGenerate());
+        cmd.Subcommands.Add(GanMetricsCommand.Create());
+        cmd.Subcommands.Add(GanMetricsCommand.CreateFilter());
         return cmd;
     }
 

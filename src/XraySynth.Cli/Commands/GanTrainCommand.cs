@@ -107,8 +107,9 @@ public static class GanTrainCommand
             error.WriteLine($"error: {e.Message}");
             return ExitCodes.BadInput;
         }
-        output.WriteLine($"trained to kimg {result.Kimg:F3} in {result.Ticks} ticks ({result.SecPerKimg:F2} sec/kimg this session), " +
-                         $"augment p {result.AugmentP:F4}; run {result.RunDir}; last snapshot {result.LastSnapshot}");
+        var speed = result.SecPerKimg is { } s ? $"{s:F2} sec/kimg this session" : "too short to time";
+        output.WriteLine($"trained to kimg {result.Kimg:F3} in {result.Ticks} ticks ({speed}), augment p {result.AugmentP:F4}; " +
+                         $"run {result.RunDir}; last snapshot {result.LastSnapshot}");
         return ExitCodes.Ok;
     }
 }

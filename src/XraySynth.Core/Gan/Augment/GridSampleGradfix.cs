@@ -10,6 +10,9 @@ namespace XraySynth.Gan.Augment;
 /// official grid_sample_gradfix: the backward of grid_sample is a second custom function whose own backward is
 /// grid_sample again (the input gradient is linear in the output gradient: its adjoint is the sampling itself).
 /// The grid must not require gradients (ADA's grid comes from random numbers).
+/// <para>On CUDA the backward functions run on autograd worker threads, outside any dispose scope of the caller: they
+/// open their own, and release the gradient tensors handed to them once used, so GPU memory does not wait for the
+/// garbage collector (only the wrapper of each returned gradient does; libtorch has copied it by then).</para>
 /// </summary>
 public static class GridSampleGradfix
 {
@@ -42,8 +45,13 @@ public static class GridSampleGradfix
 
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
         {
-            var saved = ctx.get_saved_variables(); // [input, grid]
-            var gradInput = GridSample2dBackward.apply(gradOutput, saved[0], saved[1]);
+            Tensor gradInput;
+            using (var scope = NewDisposeScope())
+            {
+                var saved = ctx.get_saved_variables(); // [input, grid]
+                gradInput = GridSample2dBackward.apply(gradOutput, saved[0], saved[1]).DetachFromDisposeScope();
+            }
+            gradOutput.Dispose(); // handed to us by the engine; libtorch keeps its own reference where it needs one
             return [gradInput, null!];
         }
     }
@@ -61,16 +69,22 @@ public static class GridSampleGradfix
             ctx.save_for_backward([grid]);
             // The adjoint of the sampling, from libtorch's own grid_sample backward (a nested, first-order pass).
             using var grad = enable_grad();
+            using var scope = NewDisposeScope();
             var x = input.detach().requires_grad_(true);
             var y = Sample(x, grid.detach());
-            return autograd.grad([y], [x], [gradOutput])[0];
+            return autograd.grad([y], [x], [gradOutput])[0].MoveToOuterDisposeScope();
         }
 
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradGradInput)
         {
-            var grid = ctx.get_saved_variables()[0];
-            // d(gradInput)/d(gradOutput) is the adjoint of the adjoint: the sampling itself.
-            var gradGradOutput = GridSample2dForward.apply(gradGradInput, grid);
+            Tensor gradGradOutput;
+            using (var scope = NewDisposeScope())
+            {
+                var grid = ctx.get_saved_variables()[0];
+                // d(gradInput)/d(gradOutput) is the adjoint of the adjoint: the sampling itself.
+                gradGradOutput = GridSample2dForward.apply(gradGradInput, grid).DetachFromDisposeScope();
+            }
+            gradGradInput.Dispose();
             return [gradGradOutput, null!, null!];
         }
     }

@@ -52,7 +52,7 @@ public static class GenerateImages
         if (o.Seeds.Any(s => s < 0)) throw new DataException("seeds must not be negative.");
         var reader = SnapshotReader.Open(o.Network);
         var arch = GanSnapshot.ReadArchitecture(reader);
-        var (classIndex, className) = ResolveClass(o, reader, arch.G.CDim);
+        var (classIndex, className) = ResolveClass(o.Network, o.Class, reader, arch.G.CDim);
 
         var outDir = Path.GetFullPath(o.OutDir);
         ClaimFolder(outDir, o, className);
@@ -90,9 +90,12 @@ public static class GenerateImages
         return new GenerateResult(outDir, written, kept, className, arch.G.ImgResolution, arch.G.ImgChannels);
     }
 
-    /// <summary>Class index for the generator and the class name for the manifest.</summary>
-    private static (int? Index, string Name) ResolveClass(GenerateOptions o, SnapshotReader reader, int cDim)
+    /// <summary>Class index for the generator and the class name for the manifest ("" when the model has none):
+    /// <paramref name="requested"/> for a conditional model; for an unconditional one, the class it was trained on
+    /// (from the snapshot's training options), which a request must match.</summary>
+    public static (int? Index, string Name) ResolveClass(string network, string? requested, SnapshotReader reader, int cDim)
     {
+        var o = new { Network = network, Class = requested };
         if (o.Class is not (null or "positive" or "negative"))
             throw new DataException($"--class {o.Class}: expected positive or negative.");
         if (cDim > 0)

@@ -132,10 +132,10 @@ public sealed record GanTickStats
 /// <param name="Ticks">Ticks completed in all.</param>
 /// <param name="LastSnapshot">The newest snapshot folder, or null.</param>
 /// <param name="AugmentP">Final augmentation probability.</param>
-/// <param name="SecPerKimg">Mean seconds per kimg of this session's ticks after the first.</param>
+/// <param name="SecPerKimg">Mean seconds per kimg of this session's ticks after its first; null when it had one tick.</param>
 /// <param name="ResumedFrom">The snapshot this session started from, or null for a new run.</param>
 public sealed record GanTrainResult(string RunDir, double Kimg, long Ticks, string? LastSnapshot, double AugmentP,
-    double SecPerKimg, string? ResumedFrom);
+    double? SecPerKimg, string? ResumedFrom);
 
 /// <summary>Training produced a non-finite loss or weights: it stopped without writing a snapshot of them.</summary>
 public sealed class TrainingDivergedException(string message, long step, double kimg, string? lastGoodSnapshot)

@@ -127,21 +127,41 @@ public sealed class GanTrainer
         var options = MergeForResume(saved, request);
 
         TrainingSnapshot.RemoveLeftovers(run.Path);
-        if (snapshotDir is null)
-        {
-            var all = TrainingSnapshot.List(run.Path);
-            if (all.Count == 0)
-                throw new DataException($"--resume {resume}: {run.Path} holds no complete snapshot. fix: start a new run without --resume.");
-            snapshotDir = all[^1].Dir;
-        }
         SnapshotReader reader;
-        try
+        if (snapshotDir is not null)
         {
-            reader = SnapshotReader.Open(snapshotDir);
+            try
+            {
+                reader = SnapshotReader.Open(snapshotDir);
+            }
+            catch (SnapshotException e)
+            {
+                throw new DataException($"--resume {resume}: {e.Message}");
+            }
         }
-        catch (SnapshotException e)
+        else
         {
-            throw new DataException($"--resume {resume}: {e.Message}");
+            // The newest snapshot whose files are intact (a damaged one is skipped, never deleted).
+            var candidates = TrainingSnapshot.List(run.Path);
+            if (candidates.Count == 0)
+                throw new DataException($"--resume {resume}: {run.Path} holds no complete snapshot. fix: start a new run without --resume.");
+            SnapshotReader? found = null;
+            foreach (var (dir, _) in Enumerable.Reverse(candidates))
+            {
+                try
+                {
+                    found = SnapshotReader.Open(dir);
+                    break;
+                }
+                catch (SnapshotException e)
+                {
+                    say?.Invoke($"warning: skipping {dir}: {e.Message}");
+                    run.Log($"warning: skipping {dir}: {e.Message}");
+                }
+            }
+            reader = found ?? throw new DataException(
+                $"--resume {resume}: every snapshot in {run.Path} is damaged. fix: start a new run without --resume.");
+            snapshotDir = reader.Directory;
         }
         var checkpoint = TrainingSnapshot.ReadCheckpoint(reader);
         var trainedOn = TrainingSnapshot.ReadDataInfo(reader);
@@ -158,6 +178,13 @@ public sealed class GanTrainer
                     $"{trainedOn.Channels} channel(s) and c_dim {trainedOn.CDim}, but {options.Data} has {data.Resolution}x" +
                     $"{data.Resolution}, {data.Channels} channel(s), c_dim {data.CDim}. fix: resume with the dataset the run " +
                     "was trained on, or start a new run.");
+            }
+            if (data.Count != trainedOn.Images)
+            {
+                var warning = $"warning: {options.Data} has {data.Count} images, the snapshot was trained on {trainedOn.Images} " +
+                              $"({trainedOn.Zip}): training continues, but not exactly as the uninterrupted run would.";
+                say?.Invoke(warning);
+                run.Log(warning);
             }
             var resolved = options.Resolve(data.Resolution);
             var setup = BuildSetup(resolved, data);
@@ -393,6 +420,12 @@ public sealed class GanTrainer
             _ => true,
         }).ToArray();
 
+        if (curNimg >= totalNimg)
+        {
+            _say($"already trained to kimg {curNimg / 1000.0:F3} of {o.Kimg}: nothing to do. fix: pass a larger --kimg to train on.");
+            return new GanTrainResult(_run.Path, curNimg / 1000.0, curTick, lastSnapshot, AugmentP(), null, resumedFrom);
+        }
+
         var clock = Stopwatch.StartNew();
         var tickStartNimg = curNimg;
         var tickStartTime = 0.0;
@@ -401,7 +434,10 @@ public sealed class GanTrainer
         var ticksThisSession = 0;
         _say($"training for {o.Kimg} kimg ({totalNimg - curNimg} images to go)");
         rng.StartTick(curTick);
-        _progress?.Report(new ProgressInfo("training", curNimg, totalNimg));
+        // Progress counts this session's images, so rates and ETAs hold after a resume.
+        var sessionStartNimg = curNimg;
+        var stage = resume is null ? "training" : $"training from kimg {curNimg / 1000.0:F1}";
+        _progress?.Report(new ProgressInfo(stage, 0, totalNimg - sessionStartNimg));
 
         while (true)
         {
@@ -450,7 +486,7 @@ public sealed class GanTrainer
             ada?.MaybeUpdate(batchIdx);
             if (batchIdx % 4 == 0)
                 ThrowIfDiverged(firstBad, batch, lastSnapshot);
-            _progress?.Report(new ProgressInfo("training", Math.Min(curNimg, totalNimg), totalNimg));
+            _progress?.Report(new ProgressInfo(stage, Math.Min(curNimg, totalNimg) - sessionStartNimg, totalNimg - sessionStartNimg));
 
             // A tick ends every kimg_per_tick (the first after one minibatch) and at the end.
             var done = curNimg >= totalNimg;
@@ -536,8 +572,9 @@ public sealed class GanTrainer
             rng.StartTick(curTick);
         }
         tensorboard.add_text("status", "done", (int)(curNimg / 1000));
-        var mean = sessionSecPerKimg.Count > 0 ? sessionSecPerKimg.Average() : double.NaN;
-        _say($"done: kimg {curNimg / 1000.0:F3}, {curTick} ticks, augment p {AugmentP():F4}, {mean:F2} sec/kimg; last snapshot {lastSnapshot}");
+        double? mean = sessionSecPerKimg.Count > 0 ? sessionSecPerKimg.Average() : null;
+        _say($"done: kimg {curNimg / 1000.0:F3}, {curTick} ticks, augment p {AugmentP():F4}, " +
+             (mean is { } m ? $"{m:F2} sec/kimg" : "too short to time") + $"; last snapshot {lastSnapshot}");
         return new GanTrainResult(_run.Path, curNimg / 1000.0, curTick, lastSnapshot, AugmentP(), mean, resumedFrom);
     }
 
@@ -674,7 +711,7 @@ public sealed class GanTrainer
             features.Add(PixelFeatures.Extract(img.clamp(-1, 1)));
         }
         using var fakeFit = GaussianFit.Of(cat(features, 0));
-        return FrechetDistance.Compute(fakeFit, realFit);
+        return PixelFrechetDistance.Compute(fakeFit, realFit);
     }
 
     private static void CopyInto(nn.Module source, nn.Module target)
@@ -706,12 +743,12 @@ public sealed class GanTrainer
             p.grad = null;
     }
 
-    /// <summary>NaN → 0 and ±Inf → ±1e5 in every gradient, in place (official misc.nan_to_num).</summary>
-    private static void SanitizeGrads(nn.Module module)
+    /// <summary>NaN → 0 and every value clamped to ±1e5 in every gradient, in place (official misc.nan_to_num).</summary>
+    internal static void SanitizeGrads(nn.Module module)
     {
         using var scope = NewDisposeScope();
         foreach (var p in module.parameters())
-            p.grad?.nan_to_num_(0, 1e5, -1e5);
+            p.grad?.nan_to_num_(0, 1e5, -1e5).clamp_(-1e5, 1e5);
     }
 
     private static bool AllFinite(nn.Module module)

@@ -4,18 +4,20 @@ using static TorchSharp.torch;
 namespace XraySynth.Gan.Training;
 
 /// <summary>
-/// Every random number of training: a torch generator on the training device (latents, noise images, augmentation)
+/// Every random number of training: a torch generator for the training device (latents, noise images, augmentation)
 /// and a host generator (real-image order, label draws, style-mixing cutoffs). Both are reseeded at the start of
-/// every tick from (seed, tick), so a run resumed at a tick boundary draws exactly what the uninterrupted run drew,
-/// on any device, and nothing else in the process (other runs, tests) can disturb the streams.
+/// every tick from (seed, tick), so a run resumed at a tick boundary draws exactly what the uninterrupted run drew.
+/// On the CPU the torch generator is our own (nothing else in the process can disturb it). On CUDA it is the device's
+/// default generator, reseeded with torch.cuda.manual_seed: TorchSharp 0.107 cannot create a CUDA generator
+/// (THSGenerator_new always makes a CPU one), and training draws nothing else from it (noise images are passed in).
 /// </summary>
 public sealed class TrainingRng : IDisposable
 {
     private int[]? _order;
     private int _position;
 
-    /// <summary>Generator for tensors on the training device.</summary>
-    public torch.Generator Device { get; }
+    /// <summary>Generator for tensors on the training device; null on CUDA (the device's default generator).</summary>
+    public torch.Generator? Device { get; }
 
     /// <summary>Generator for host-side draws.</summary>
     public Random Host { get; private set; } = new(0);
@@ -27,7 +29,9 @@ public sealed class TrainingRng : IDisposable
     public TrainingRng(int seed, Device device)
     {
         Seed = seed;
-        Device = new torch.Generator((ulong)seed, device);
+        Device = device.type == DeviceType.CPU ? new torch.Generator((ulong)seed) : null;
+        if (Device is null && device.type != DeviceType.CUDA)
+            throw new ArgumentException($"Training random streams support cpu and cuda, not {device.type}.", nameof(device));
     }
 
     /// <summary>The seed of tick <paramref name="tick"/>: a SplitMix64 hash of (seed, tick).</summary>
@@ -43,7 +47,10 @@ public sealed class TrainingRng : IDisposable
     public void StartTick(long tick)
     {
         var s = TickSeed(Seed, tick);
-        Device.manual_seed((long)(s >> 1));
+        if (Device is not null)
+            Device.manual_seed((long)(s >> 1));
+        else
+            torch.cuda.manual_seed((long)(s >> 1));
         Host = new Random((int)(s & 0x7FFFFFFF));
         _order = null;
         _position = 0;
@@ -79,5 +86,5 @@ public sealed class TrainingRng : IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose() => Device.Dispose();
+    public void Dispose() => Device?.Dispose();
 }

@@ -61,7 +61,8 @@ public class GanTrainerTests
         // Uninterrupted: 25 minibatches, R1 at 0 and 16, ADA updates every 4.
         var a = GanTrainer.Run(Smoke(zip, tmp.Combine("a"), kimg: 0.2));
 
-        // Killed mid-tick after the snapshot at 72 images, with debris of a crash during a later snapshot write.
+        // Killed mid-tick after the snapshot at 72 images, with debris of a crash during a later snapshot write, and the
+        // newest complete snapshot damaged on disk: resume falls back to the one before (at 40 images).
         using var cts = new CancellationTokenSource();
         var progress = new SyncProgress(p =>
         {
@@ -74,10 +75,16 @@ public class GanTrainerTests
         Directory.CreateDirectory(Path.Combine(runB, "network-snapshot-000000.999")); // no snapshot.json: incomplete
         File.WriteAllText(Path.Combine(runB, "network-snapshot-000000.999", "G.safetensors"), "partial");
         Directory.CreateDirectory(Path.Combine(runB, ".network-snapshot-000000.104.tmp-0123"));
+        var damaged = Path.Combine(runB, "network-snapshot-000000.072", "D.safetensors");
+        var bytes = File.ReadAllBytes(damaged);
+        bytes[^10] ^= 0xFF;
+        File.WriteAllBytes(damaged, bytes);
+        var said = new List<string>();
 
         var b = GanTrainer.Run(new GanTrainOptions { OutRoot = tmp.Combine("b"), Device = DeviceChoice.Cpu, GridSize = (2, 2), QualitySamples = 96 },
-            "latest");
-        Assert.EndsWith("network-snapshot-000000.072", b.ResumedFrom);
+            "latest", null, said.Add);
+        Assert.EndsWith("network-snapshot-000000.040", b.ResumedFrom);
+        Assert.Contains(said, line => line.StartsWith("warning: skipping") && line.Contains("000000.072") && line.Contains("corrupt"));
         Assert.False(Directory.Exists(Path.Combine(runB, ".network-snapshot-000000.104.tmp-0123")));
 
         var lossesA = Losses(a.RunDir);
@@ -112,6 +119,11 @@ public class GanTrainerTests
         Assert.Equal(result.RunDir, more.RunDir);
         Assert.Equal(0.136, more.Kimg, 6);
         Assert.Equal(["network-snapshot-000000.136"], TrainingSnapshot.List(result.RunDir).Select(s => Path.GetFileName(s.Dir)));
+
+        // Resuming a finished run trains nothing.
+        var again = GanTrainer.Run(new GanTrainOptions { OutRoot = tmp.Combine("runs"), Device = DeviceChoice.Cpu }, "latest");
+        Assert.Equal((0.136, more.Ticks, more.LastSnapshot), (again.Kimg, again.Ticks, again.LastSnapshot));
+        Assert.Null(again.SecPerKimg);
     }
 
     [Fact]

@@ -112,13 +112,24 @@ public class StyleGan2LossTests
     public void R1Phase_GainScalesTheGradient()
     {
         using var rig = new Rig();
-        var state = rig.Rng.Device.get_state();
+        var state = rig.Rng.Device!.get_state();
         rig.Run(LossPhase.Dreg, rig.D, gain: 1);
         var g1 = rig.D.parameters().First().grad!.clone();
-        rig.Rng.Device.set_state(state);
+        rig.Rng.Device!.set_state(state);
         rig.Run(LossPhase.Dreg, rig.D, gain: 16);
         var g16 = rig.D.parameters().First().grad!;
         Assert.True((g16 - g1 * 16).abs().max().item<float>() <= 1e-4 * g16.abs().max().item<float>());
+    }
+
+    [Fact]
+    public void SanitizeGrads_ZeroesNaNAndClampsToPlusMinus1e5()
+    {
+        using var layer = nn.Linear(3, 1);
+        using var scope = NewDisposeScope();
+        var weight = layer.parameters().First();
+        weight.grad = tensor(new float[] { float.NaN, float.PositiveInfinity, -3e7f }).reshape(1, 3);
+        GanTrainer.SanitizeGrads(layer);
+        Assert.Equal(new float[] { 0, 1e5f, -1e5f }, weight.grad!.data<float>().ToArray());
     }
 
     [Fact]
