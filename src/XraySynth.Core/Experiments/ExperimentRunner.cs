@@ -5,6 +5,7 @@ using XraySynth.Classifier.Training;
 using XraySynth.Data;
 using XraySynth.Gan.Generation;
 using XraySynth.Gan.Training;
+using XraySynth.Quality;
 
 namespace XraySynth.Experiments;
 
@@ -121,7 +122,6 @@ public sealed class ExperimentRunner
         }
 
         // Synthetic images per class.
-        var train = _c.Data.Prepared is null ? null : TrainCounts();
         foreach (var (label, name) in new[] { (0, "negative"), (1, "positive") })
         {
             var source = snapshots.ContainsKey("conditional") ? "conditional" : name;
@@ -186,7 +186,7 @@ public sealed class ExperimentRunner
 
     private void RunGenerate(Stage s, string snapshot, string? cls, int label)
     {
-        var needed = _c.Data.Prepared is null ? SyntheticNeeded(label, TrainCounts()) : SyntheticNeeded(label, TrainCounts());
+        var needed = SyntheticNeeded(label, TrainCounts());
         if (needed == 0)
         {
             SyntheticManifest.Write(Path.Combine(s.Dir, SyntheticManifest.FileName), []);
@@ -199,11 +199,17 @@ public sealed class ExperimentRunner
             Class = cls, Trunc = _c.Synthetic.Trunc, Sharpen = _c.Synthetic.Sharpen, Device = _device,
         }, _progress, _cancel);
         _say($"  generated {result.Written} {(label == 1 ? "abnormal" : "normal")} images ({result.Kept} kept from before)");
-        SyntheticFilter?.Invoke(images, _c, _say);
+        if (!_c.Synthetic.ExcludeMemorized) return;
+        // Memorisation audit against every real training image (both classes), with the built-in detector (no
+        // download needed); flagged images leave the manifest, so no classifier trains on a copy of a patient's X-ray.
+        var audit = GanMetrics.Run(new MetricsOptions
+        {
+            Images = images, Data = GanZip(), Metrics = [QualityMetric.Memorization], Detector = "builtin", Count = needed,
+            OutDir = s.Dir, Device = _device, UseCache = false, Seed = _c.Gan.Seed,
+        }, _progress, _cancel);
+        var filtered = MemorizationFilter.Apply(images, audit.AuditFiles!.Csv);
+        _say($"  memorisation audit: {audit.Audit?.Flagged ?? 0} of {audit.Audit?.Images ?? 0} flagged and dropped; {filtered.Kept} images kept");
     }
-
-    /// <summary>Hook for the memorisation filter (set by the quality module): drops flagged images from a generate folder.</summary>
-    public static Action<string, ExperimentConfig, Action<string>>? SyntheticFilter { get; set; }
 
     private void RunArm(Stage s, ArmConfig arm, int seed)
     {
