@@ -36,6 +36,7 @@ public abstract class SyntheticImages : IDisposable
         var arch = GanSnapshot.ReadArchitecture(reader);
         resolution = arch.G.ImgResolution;
         cDim = arch.G.CDim;
+        if (cDim > 0 && requested is null) return null;   // a conditional model's own class draws, against all reals
         var name = GenerateImages.ResolveClass(network, requested, reader, cDim).Name;
         return name.Length > 0 ? name : null;
     }
