@@ -11,7 +11,7 @@ public static class DemoCommand
     public static Command Create()
     {
         var outDir = new Option<string>("--out") { Description = "Folder for everything the demo writes (rerun to resume).", DefaultValueFactory = _ => "demo", HelpName = "DIR" };
-        var patients = new Option<int>("--patients") { Description = "Phantom patients to generate.", DefaultValueFactory = _ => 160 };
+        var patients = new Option<int>("--patients") { Description = "Phantom patients to generate.", DefaultValueFactory = _ => 320 };
         var device = CommonOptions.Device();
         var cmd = new Command("demo",
             "Run the whole study end to end on generated phantom X-rays (no MURA download needed): phantoms -> configs/demo.json " +
