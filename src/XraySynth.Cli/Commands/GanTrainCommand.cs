@@ -30,6 +30,9 @@ public static class GanTrainCommand
         var resume = new Option<string?>("--resume") { Description = "Continue a run exactly: 'latest' (the newest under --out), a run folder, or one of its snapshots.", HelpName = "latest|PATH" };
         var seed = new Option<int?>("--seed") { Description = "Random seed (default 0); the same seed gives the same run on the same device." };
         var desc = new Option<string?>("--desc") { Description = "Words for the run folder's name (default: dataset, preset and augmentation)." };
+        var metrics = new Option<string?>("--metrics") { Description = "Quality metrics computed at every snapshot, appended to metric-*.jsonl: fid,kid,pr (see 'gan metrics').", HelpName = "fid,kid,pr" };
+        var metricsDetector = new Option<string?>("--metrics-detector") { Description = "Detector of --metrics: builtin (default, no download), inception, classifier:RUN or FILE.pt." };
+        var metricsCount = new Option<int?>("--metrics-count") { Description = "Generated images per --metrics evaluation (default 1000)." };
         var device = CommonOptions.Device();
         var cmd = new Command("train",
             "Train StyleGAN2-ADA (official losses, lazy regularisation, ADA, G_ema) on a dataset zip. Writes a run folder with options.json, " +
@@ -37,7 +40,7 @@ public static class GanTrainCommand
             "everything to continue exactly (--resume latest after a kill gives the losses of an uninterrupted run on the same device).")
         {
             data, outRoot, cfg, cond, label, kimg, batch, gamma, aug, p, target, augpipe, mirror, tick, snap, keep, resume, seed,
-            desc, device, CommonOptions.LibTorch(),
+            desc, metrics, metricsDetector, metricsCount, device, CommonOptions.LibTorch(),
         };
         cmd.SetAction((parse, cancel) =>
         {
@@ -61,6 +64,9 @@ public static class GanTrainCommand
                 KeepSnapshots = parse.GetValue(keep),
                 Seed = parse.GetValue(seed),
                 Desc = parse.GetValue(desc),
+                Metrics = parse.GetValue(metrics),
+                MetricsDetector = parse.GetValue(metricsDetector),
+                MetricsCount = parse.GetValue(metricsCount),
                 Device = parse.GetValue(device),
             };
             var config = parse.InvocationConfiguration;

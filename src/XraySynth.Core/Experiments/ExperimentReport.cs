@@ -186,11 +186,18 @@ public static class ExperimentReport
         {
             var records = File.ReadAllLines(file).Where(l => l.Trim().Length > 0).Select(l => JsonNode.Parse(l) as JsonObject).Where(o => o is not null).Select(o => o!).ToList();
             var name = Path.GetFileNameWithoutExtension(file)["metric-".Length..];
+            var points = new List<(double Kimg, double Value)>();
             foreach (var o in records)
-                rows.Add([name, o["snapshot"]?.ToString() ?? "", string.Join(", ", o.Where(kv => kv.Value is JsonValue && kv.Key is not ("snapshot" or "timestamp"))
-                    .Select(kv => $"{kv.Key} {(kv.Value is JsonValue v && v.TryGetValue<double>(out var d) ? F(d) : kv.Value?.ToString())}"))]);
-            var withKimg = records.Where(o => o["kimg"] is not null && o["value"] is not null).ToList();
-            if (withKimg.Count > 1) series.Add((name, withKimg.Select(o => Get(o, "kimg")).ToArray(), withKimg.Select(o => Get(o, "value")).ToArray()));
+            {
+                var snapshot = o["snapshot_pkl"]?.ToString() ?? "";
+                var results = o["results"] as JsonObject;
+                rows.Add([name, snapshot, results is null ? "" : string.Join(", ", results.Select(kv => $"{kv.Key} {(kv.Value is JsonValue v && v.TryGetValue<double>(out var d) ? F(d) : kv.Value?.ToString())}"))]);
+                // network-snapshot-000064 → 64 kimg (fractional names: 000000.064 → 0.064)
+                if (double.TryParse(snapshot.Replace("network-snapshot-", ""), NumberStyles.Float, CultureInfo.InvariantCulture, out var kimg)
+                    && results?.FirstOrDefault().Value is JsonValue first && first.TryGetValue<double>(out var value))
+                    points.Add((kimg, value));
+            }
+            if (points.Count > 1) series.Add((name, points.Select(p => p.Kimg).ToArray(), points.Select(p => p.Value).ToArray()));
         }
         if (rows.Count == 0) return;
         doc.P($"Quality metrics of GAN '{gan.Model}' (from 'gan metrics'):");

@@ -86,6 +86,15 @@ public sealed record GanTrainOptions
     /// <summary>Keep only the newest K network snapshots; 0 (or null) = keep all.</summary>
     public int? KeepSnapshots { get; init; }
 
+    /// <summary>Quality metrics computed at every snapshot ("fid,kid,pr"); null = none.</summary>
+    public string? Metrics { get; init; }
+
+    /// <summary>Detector of <see cref="Metrics"/> (builtin when null).</summary>
+    public string? MetricsDetector { get; init; }
+
+    /// <summary>Generated images per metrics evaluation (1000 when null).</summary>
+    public int? MetricsCount { get; init; }
+
     /// <summary>Words for the run folder's name (default: the dataset name and the settings).</summary>
     public string? Desc { get; init; }
 
@@ -139,6 +148,10 @@ public sealed record GanTrainOptions
             throw new DataException($"--tick {Tick}: must be positive (kimg per tick).");
         if (Snap is < 1)
             throw new DataException($"--snap {Snap}: must be at least 1 (ticks between snapshots).");
+        if (Metrics is not null)
+            XraySynth.Quality.MetricsOptions.ParseMetrics(Metrics);   // a typo fails now, not after hours of training
+        if (MetricsCount is < 2)
+            throw new DataException($"--metrics-count {MetricsCount}: must be at least 2.");
         if (KeepSnapshots is < 0)
             throw new DataException($"--keep-snapshots {KeepSnapshots}: must be 0 (keep all) or more.");
         return this with

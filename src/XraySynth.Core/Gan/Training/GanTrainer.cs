@@ -313,6 +313,19 @@ public sealed class GanTrainer
     // ----------------------------------------------------------------------------------------------------------------
     // The training loop.
 
+    /// <summary>--metrics: the snapshot's quality against the training zip, appended to the run's metric-*.jsonl. The
+    /// training streams are reseeded at every tick, so this does not change the run.</summary>
+    private void SnapshotMetrics(string snapshot, GanTrainOptions o, int seed, CancellationToken cancel)
+    {
+        var report = XraySynth.Quality.GanMetrics.Run(new XraySynth.Quality.MetricsOptions
+        {
+            Network = snapshot, Data = _data.ZipPath, Metrics = XraySynth.Quality.MetricsOptions.ParseMetrics(o.Metrics!),
+            Detector = o.MetricsDetector ?? "builtin", Count = o.MetricsCount ?? 1000, Seed = seed, Device = o.Device,
+        }, null, cancel);
+        foreach (var r in report.Results)
+            _say($"metric {r.Metric}: {string.Join(", ", r.Results.Select(kv => $"{kv.Key} {kv.Value:G4}"))}");
+    }
+
     private GanTrainResult Train((SnapshotReader Reader, TrainingCheckpoint Checkpoint)? resume, CancellationToken cancel)
     {
         var o = _o;
@@ -561,6 +574,7 @@ public sealed class GanTrainer
                 foreach (var pruned in TrainingSnapshot.Prune(_run.Path, o.KeepSnapshots ?? 0))
                     _say($"pruned {Path.GetFileName(pruned)} (--keep-snapshots {o.KeepSnapshots})");
                 _say($"snapshot {Path.GetFileName(dir)}");
+                if (o.Metrics is not null) SnapshotMetrics(dir, o, seed, cancel);
             }
 
             curTick++;
