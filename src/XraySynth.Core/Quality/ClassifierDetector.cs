@@ -44,22 +44,9 @@ public sealed class ClassifierDetector : IFeatureDetector
     {
         device ??= CPU;
         var dir = Path.GetFullPath(runDir);
-        var info = ClassifierModelInfo.Read(dir);
+        var model = ClassifierModelInfo.LoadBest(dir, out var info);
         var weights = Path.Combine(dir, ClassifierModelInfo.BestWeights);
-        if (!File.Exists(weights))
-            throw new DataException($"{weights}: not found. fix: pass a classifier run that finished at least one epoch (it writes {ClassifierModelInfo.BestWeights}).");
-        var model = ClassifierModels.Create(info.Architecture, 1);
-        try
-        {
-            ImageNetWeights.Load(model, weights, headName: "");
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
         model.to(device);
-        model.eval();
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         hash.AppendData(File.ReadAllBytes(Path.Combine(dir, ClassifierModelInfo.FileName)));
         using (var stream = File.OpenRead(weights))

@@ -35,13 +35,11 @@ public static class ClassifierEvaluator
         if (o.Bootstrap < 100) throw new DataException($"--bootstrap {o.Bootstrap}: use at least 100 replicates (1000 is usual).");
         if (o.Threshold is <= 0 or >= 1) throw new DataException($"--threshold {o.Threshold}: must be between 0 and 1.");
         var runDir = Path.GetFullPath(o.Model);
-        var info = ClassifierModelInfo.Read(runDir);
         var samples = ClassifierSamples.FromManifest(o.Test);
         if (samples.Count == 0) throw new DataException($"{o.Test}: no images to evaluate.");
 
         var device = TorchRuntime.Select(o.Device);
-        using var model = ClassifierModels.Create(info.Architecture, 1);
-        ImageNetWeights.Load(model, Path.Combine(runDir, ClassifierModelInfo.BestWeights), headName: "");
+        using var model = ClassifierModelInfo.LoadBest(runDir, out var info);
         model.to(device);
         using var bank = ImageBank.Load(samples, info.Size, o.Strict, "decode test", progress, cancel);
         var probabilities = Predictor.Probabilities(model, bank, device, o.Batch, out var logits);

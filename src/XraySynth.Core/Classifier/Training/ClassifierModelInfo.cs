@@ -22,6 +22,28 @@ public sealed record ClassifierModelInfo
 
     public ClassifierArchitecture Architecture => ClassifierModels.Parse(Arch);
 
+    /// <summary>The run's best network, rebuilt from model.json and loaded from best.safetensors (every key and shape
+    /// checked), in eval mode on the CPU.</summary>
+    public static TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> LoadBest(string runDir, out ClassifierModelInfo info)
+    {
+        info = Read(runDir);
+        var weights = Path.Combine(runDir, BestWeights);
+        if (!File.Exists(weights))
+            throw new XraySynth.Data.DataException($"{weights}: not found. fix: pass a classifier run that finished at least one epoch (it writes {BestWeights}).");
+        var model = ClassifierModels.Create(info.Architecture, 1);
+        try
+        {
+            ImageNetWeights.Load(model, weights, headName: "");
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        model.eval();
+        return model;
+    }
+
     public static ClassifierModelInfo Read(string runDir)
     {
         var path = Path.Combine(runDir, FileName);
