@@ -25,6 +25,9 @@ public sealed class Discriminator : nn.Module<Tensor, Tensor?, Tensor>
     /// <summary>Run every block in fp32 even where the config asks for fp16.</summary>
     public bool ForceFp32 { get; set; }
 
+    /// <summary>Run the fp16 blocks in fp16 on a CPU too (for testing the fp16 path without a GPU).</summary>
+    public bool Fp16OnCpu { get; set; }
+
     /// <summary>Builds a freshly initialised discriminator (weights from the global torch RNG).</summary>
     public Discriminator(DiscriminatorConfig config) : base(nameof(Discriminator))
     {
@@ -67,7 +70,7 @@ public sealed class Discriminator : nn.Module<Tensor, Tensor?, Tensor>
         Tensor? x = null;
         Tensor? im = img;
         foreach (var block in _blocks)
-            (x, im) = block.call(x, im, ForceFp32); // [N, C, res/2, res/2]
+            (x, im) = block.call(x, im, (ForceFp32, Fp16OnCpu)); // [N, C, res/2, res/2]
         Tensor? cmap = null;
         if (mapping is not null)
         {

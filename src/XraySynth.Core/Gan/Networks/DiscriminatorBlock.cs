@@ -7,7 +7,7 @@ namespace XraySynth.Gan.Networks;
 /// One resolution of the discriminator: fromRGB (top block, or every block in 'skip'), conv0 3x3, conv1 3x3 with
 /// downsampling ×2 and, in 'resnet', a 1x1 downsampling skip without bias; both paths scaled by sqrt(0.5).
 /// </summary>
-public sealed class DiscriminatorBlock : nn.Module<Tensor?, Tensor?, bool, (Tensor X, Tensor? Img)>
+public sealed class DiscriminatorBlock : nn.Module<Tensor?, Tensor?, (bool ForceFp32, bool Fp16OnCpu), (Tensor X, Tensor? Img)>
 {
     private readonly Tensor resample_filter;
     private readonly Conv2dLayer? fromrgb;
@@ -83,11 +83,11 @@ public sealed class DiscriminatorBlock : nn.Module<Tensor?, Tensor?, bool, (Tens
     /// x [N, in, res, res] (null for the first block), img [N, C, res, res] (first block or 'skip') →
     /// (x [N, out, res/2, res/2], img [N, C, res/2, res/2] in 'skip', else null).
     /// </summary>
-    public override (Tensor X, Tensor? Img) forward(Tensor? x, Tensor? img, bool forceFp32)
+    public override (Tensor X, Tensor? Img) forward(Tensor? x, Tensor? img, (bool ForceFp32, bool Fp16OnCpu) precision)
     {
         using var scope = NewDisposeScope();
         var device = (x ?? img ?? throw new ArgumentException("A discriminator block needs x or img.")).device;
-        var dtype = UseFp16 && !forceFp32 && device.type == DeviceType.CUDA ? ScalarType.Float16 : ScalarType.Float32;
+        var dtype = BlockPrecision.Dtype(UseFp16, precision.ForceFp32, precision.Fp16OnCpu, device);
 
         Tensor? h = null;
         if (x is not null)

@@ -13,6 +13,10 @@ public sealed record SynthesisOptions
     /// <summary>Run every block in fp32 even where the config asks for fp16.</summary>
     public bool ForceFp32 { get; init; }
 
+    /// <summary>Run the fp16 blocks in fp16 on a CPU too (the official code, and the default, keep a CPU in fp32). For
+    /// testing the fp16 path without a GPU; CPU half-precision kernels are slow.</summary>
+    public bool Fp16OnCpu { get; init; }
+
     /// <summary>Grouped (fused) modulated convolution; null = fused when not training and fp32 (official rule).</summary>
     public bool? FusedModconv { get; init; }
 
@@ -135,9 +139,7 @@ public sealed class SynthesisBlock : nn.Module<Tensor?, Tensor?, Tensor, Synthes
 
         using var scope = NewDisposeScope();
         var device = ws.device;
-        var dtype = UseFp16 && !options.ForceFp32 && device.type == DeviceType.CUDA
-            ? ScalarType.Float16
-            : ScalarType.Float32;
+        var dtype = BlockPrecision.Dtype(UseFp16, options.ForceFp32, options.Fp16OnCpu, device);
         var fused = options.FusedModconv ?? (!training && (dtype == ScalarType.Float32 || n == 1));
         var mode = options.NoiseMode;
         var wIdx = 0;
