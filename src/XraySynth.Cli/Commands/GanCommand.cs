@@ -16,6 +16,7 @@ public static class GanCommand
     {
         var cmd = new Command("gan", "StyleGAN2-ADA: training with exact resume, network summaries, batched generation of synthetic X-rays.");
         cmd.Subcommands.Add(GanTrainCommand.Create());
+        cmd.Subcommands.Add(GanImportCommand.Create());
         cmd.Subcommands.Add(CreateSummary());
         cmd.Subcommands.Add(CreateGenerate());
         cmd.Subcommands.Add(GanMetricsCommand.Create());

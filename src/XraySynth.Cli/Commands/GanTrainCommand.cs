@@ -28,6 +28,8 @@ public static class GanTrainCommand
         var snap = new Option<int?>("--snap") { Description = "Ticks between network snapshots and fakes grids (default 50); one is always written at the end." };
         var keep = new Option<int?>("--keep-snapshots") { Description = "Keep only the newest K network snapshots (default 0 = keep all).", HelpName = "K" };
         var resume = new Option<string?>("--resume") { Description = "Continue a run exactly: 'latest' (the newest under --out), a run folder, or one of its snapshots.", HelpName = "latest|PATH" };
+        var transfer = new Option<string?>("--transfer") { Description = "Start from pretrained networks: an official StyleGAN2 network pickle (read without running its code) or a snapshot folder. The architecture comes from the source; RGB weights become grey by luma; a new label embedding starts fresh; the resolution must match. ADA speed 100 kimg, no G_ema ramp-up (as the official resume).", HelpName = "PKL|SNAPSHOT" };
+        var freezed = new Option<int?>("--freezed") { Description = "Freeze-D: the N discriminator layers nearest the image keep their weights (official --freezed; default 0).", HelpName = "N" };
         var seed = new Option<int?>("--seed") { Description = "Random seed (default 0); the same seed gives the same run on the same device." };
         var desc = new Option<string?>("--desc") { Description = "Words for the run folder's name (default: dataset, preset and augmentation)." };
         var metrics = new Option<string?>("--metrics") { Description = "Quality metrics computed at every snapshot, appended to metric-*.jsonl: fid,kid,pr (see 'gan metrics').", HelpName = "fid,kid,pr" };
@@ -39,7 +41,7 @@ public static class GanTrainCommand
             "log.txt, stats.jsonl, TensorBoard events, reals.png, fakesKKKKKK.png and network-snapshot-KKKKKK/ folders that hold " +
             "everything to continue exactly (--resume latest after a kill gives the losses of an uninterrupted run on the same device).")
         {
-            data, outRoot, cfg, cond, label, kimg, batch, gamma, aug, p, target, augpipe, mirror, tick, snap, keep, resume, seed,
+            data, outRoot, cfg, cond, label, kimg, batch, gamma, aug, p, target, augpipe, mirror, tick, snap, keep, resume, transfer, freezed, seed,
             desc, metrics, metricsDetector, metricsCount, device, CommonOptions.LibTorch(),
         };
         cmd.SetAction((parse, cancel) =>
@@ -63,6 +65,8 @@ public static class GanTrainCommand
                 Snap = parse.GetValue(snap),
                 KeepSnapshots = parse.GetValue(keep),
                 Seed = parse.GetValue(seed),
+                Transfer = parse.GetValue(transfer),
+                Freezed = parse.GetValue(freezed),
                 Desc = parse.GetValue(desc),
                 Metrics = parse.GetValue(metrics),
                 MetricsDetector = parse.GetValue(metricsDetector),

@@ -37,6 +37,10 @@ public sealed record GanConfig
     /// <summary>Snapshot every this many ticks.</summary>
     public int Snap { get; init; } = 50;
     public int Seed { get; init; }
+    /// <summary>Start the GAN from pretrained networks (gan train --transfer): a network pickle or snapshot folder; null = from scratch.</summary>
+    public string? Transfer { get; init; }
+    /// <summary>Freeze-D layers with <see cref="Transfer"/> (gan train --freezed); null = 0.</summary>
+    public int? Freezed { get; init; }
     /// <summary>Mode "snapshots": a conditional snapshot ("conditional") or one per class ("positive", "negative").</summary>
     public IReadOnlyDictionary<string, string> Snapshots { get; init; } = new Dictionary<string, string>();
 }
@@ -120,7 +124,7 @@ public sealed record ExperimentConfig
         config = config with
         {
             Data = config.Data with { Mura = Resolve(config.Data.Mura), Prepared = Resolve(config.Data.Prepared) },
-            Gan = config.Gan with { Snapshots = config.Gan.Snapshots.ToDictionary(kv => kv.Key, kv => Resolve(kv.Value)!) },
+            Gan = config.Gan with { Snapshots = config.Gan.Snapshots.ToDictionary(kv => kv.Key, kv => Resolve(kv.Value)!), Transfer = Resolve(config.Gan.Transfer) },
             Classifier = config.Classifier with { Weights = Resolve(config.Classifier.Weights) },
         };
         var problems = config.Problems();

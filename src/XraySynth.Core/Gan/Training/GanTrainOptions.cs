@@ -95,6 +95,15 @@ public sealed record GanTrainOptions
     /// <summary>Generated images per metrics evaluation (1000 when null).</summary>
     public int? MetricsCount { get; init; }
 
+    /// <summary>
+    /// Start from pretrained networks: an official StyleGAN2 network pickle or an XraySynth snapshot folder (see
+    /// <see cref="XraySynth.Gan.Import.Transfer"/>); the architecture then comes from the source, not from --cfg's network.
+    /// </summary>
+    public string? Transfer { get; init; }
+
+    /// <summary>Freeze-D: the N discriminator layers nearest the image (counted from the top block's fromrgb) keep their weights (0 when null).</summary>
+    public int? Freezed { get; init; }
+
     /// <summary>Words for the run folder's name (default: the dataset name and the settings).</summary>
     public string? Desc { get; init; }
 
@@ -152,6 +161,8 @@ public sealed record GanTrainOptions
             XraySynth.Quality.MetricsOptions.ParseMetrics(Metrics);   // a typo fails now, not after hours of training
         if (MetricsCount is < 2)
             throw new DataException($"--metrics-count {MetricsCount}: must be at least 2.");
+        if (Freezed is < 0)
+            throw new DataException($"--freezed {Freezed}: must be 0 (no Freeze-D) or more discriminator layers.");
         if (KeepSnapshots is < 0)
             throw new DataException($"--keep-snapshots {KeepSnapshots}: must be 0 (keep all) or more.");
         return this with
@@ -169,6 +180,7 @@ public sealed record GanTrainOptions
             Snap = Snap ?? 50,
             Seed = Seed ?? 0,
             KeepSnapshots = KeepSnapshots ?? 0,
+            Freezed = Freezed ?? 0,
         };
     }
 }

@@ -76,17 +76,30 @@ public sealed class GanTrainer
         request.Resolve(resolution: 256);
         var data = TrainingSet.Load(Path.GetFullPath(request.Data), request.Cond == true, request.Label,
             request.Mirror == true, device, progress, cancel);
+        GanNetworks? source = null;
         try
         {
             var options = request.Resolve(data.Resolution) with { Data = Path.GetFullPath(request.Data) };
-            var setup = BuildSetup(options, data);
+            NetworkConfigs? transferNets = null;
+            if (options.Transfer is { } transfer)
+            {
+                // The source's architecture with the data's channels and labels; checked before the run folder exists.
+                var resolved = Import.Transfer.ResolveTransferSource(transfer);
+                options = options with { Transfer = resolved };
+                var (sourceArch, sourceNets) = Import.Transfer.LoadSource(resolved);
+                source = sourceNets;
+                transferNets = Import.Transfer.TargetArchitecture(sourceArch, resolved, data.Resolution, data.Channels, data.CDim,
+                    options.Freezed ?? 0);
+            }
+            var setup = BuildSetup(options, data, transferNets);
             var run = RunFolder.Create(options.OutRoot, RunKind, options.Desc ?? DefaultDesc(options, data));
             run.WriteOptions(new GanRunOptions(options, setup));
             var trainer = new GanTrainer(options, setup, run, data, device, progress, say);
-            return trainer.Train(null, cancel);
+            return trainer.Train(null, cancel, source);
         }
         finally
         {
+            source?.Dispose();
             data.Dispose();
         }
     }
@@ -187,7 +200,8 @@ public sealed class GanTrainer
                 run.Log(warning);
             }
             var resolved = options.Resolve(data.Resolution);
-            var setup = BuildSetup(resolved, data);
+            // A transfer run's networks came from its source; the snapshot holds them.
+            var setup = BuildSetup(resolved, data, resolved.Transfer is null ? null : new NetworkConfigs(architecture.G, architecture.D));
             if (setup.G != architecture.G || setup.D != architecture.D)
             {
                 throw new DataException(
@@ -228,6 +242,8 @@ public sealed class GanTrainer
         Check("--mirror", request.Mirror, saved.Mirror);
         Check("--tick", request.Tick, saved.Tick);
         Check("--seed", request.Seed, saved.Seed);
+        Check("--transfer", request.Transfer is null ? null : Import.Transfer.ResolveTransferSource(request.Transfer), saved.Transfer);
+        Check("--freezed", request.Freezed, saved.Freezed);
         if (conflicts.Count > 0)
         {
             throw new DataException(
@@ -260,11 +276,18 @@ public sealed class GanTrainer
         $"{g.ImgResolution}px, {g.ImgChannels} ch, c_dim {g.CDim}, z {g.ZDim}, channel_base {g.Synthesis.ChannelBase}, " +
         $"{g.Mapping.NumLayers} mapping layers";
 
-    /// <summary>Hyper-parameters and networks of resolved options on a dataset (checks batch against mbstd).</summary>
-    internal static GanTrainSetup BuildSetup(GanTrainOptions o, TrainingSet data)
+    /// <summary>
+    /// Hyper-parameters and networks of resolved options on a dataset (checks batch against mbstd). A transfer
+    /// (<paramref name="transferNets"/>: the source's architecture) trains as the official resume does: ADA's p moves
+    /// at ada_kimg 100 and G_ema has no ramp-up.
+    /// </summary>
+    internal static GanTrainSetup BuildSetup(GanTrainOptions o, TrainingSet data, NetworkConfigs? transferNets = null)
     {
         var preset = TrainingPresets.Get(o.Cfg!, data.Resolution);
-        var nets = NetworkPresets.Create(o.Cfg!, data.Resolution, data.Channels, data.CDim);
+        var nets = transferNets ?? NetworkPresets.Create(o.Cfg!, data.Resolution, data.Channels, data.CDim);
+        nets = nets with { D = nets.D with { FreezeLayers = o.Freezed ?? 0 } };
+        if (transferNets is not null)
+            preset = preset with { EmaRampup = null };
         var batch = o.Batch!.Value;
         var group = Math.Min(nets.D.MbstdGroupSize ?? batch, batch);
         if (batch % group != 0)
@@ -293,6 +316,7 @@ public sealed class GanTrainer
             DOptimizer = Adam(16),
             G = nets.G,
             D = nets.D,
+            AdaKimg = transferNets is null ? 500 : 100,
         };
     }
 
@@ -326,7 +350,8 @@ public sealed class GanTrainer
             _say($"metric {r.Metric}: {string.Join(", ", r.Results.Select(kv => $"{kv.Key} {kv.Value:G4}"))}");
     }
 
-    private GanTrainResult Train((SnapshotReader Reader, TrainingCheckpoint Checkpoint)? resume, CancellationToken cancel)
+    private GanTrainResult Train((SnapshotReader Reader, TrainingCheckpoint Checkpoint)? resume, CancellationToken cancel,
+        GanNetworks? transferSource = null)
     {
         var o = _o;
         var seed = o.Seed!.Value;
@@ -347,6 +372,14 @@ public sealed class GanTrainer
         using var d = new Discriminator(_setup.D);
         using var gEma = new Generator(_setup.G);
         CopyInto(g, gEma);
+        if (transferSource is not null)
+        {
+            var report = Import.Transfer.Apply(transferSource, g, d, gEma, o.Transfer!);
+            _say($"transfer from {o.Transfer}: {report.Copied.Count} tensors copied, {report.Converted.Count} converted by the channel rule" +
+                 (report.Converted.Count > 0 ? $" ({string.Join(", ", report.Converted.Take(4))}{(report.Converted.Count > 4 ? ", ..." : "")})" : "") +
+                 $", {report.Fresh.Count} fresh (new label path); ADA speed 100 kimg, no G_ema ramp-up" +
+                 (_setup.D.FreezeLayers > 0 ? $", Freeze-D {_setup.D.FreezeLayers} layers" : ""));
+        }
         g.to(_device).train();
         d.to(_device).train();
         gEma.to(_device).eval();
