@@ -64,9 +64,11 @@ public static class ImageCodec
         return Decode(bytes, path, channels);
     }
 
-    /// <summary>Decodes encoded bytes; <paramref name="name"/> is used in error messages.</summary>
-    public static RasterImage Decode(byte[] encoded, string name, int channels = 1)
+    /// <summary>Decodes encoded bytes; <paramref name="name"/> is used in error messages; <paramref name="maxPixels"/>
+    /// overrides <see cref="MaxPixels"/> for this call.</summary>
+    public static RasterImage Decode(byte[] encoded, string name, int channels = 1, long? maxPixels = null)
     {
+        long cap = maxPixels ?? MaxPixels;
         if (channels is not (1 or 3)) throw new ArgumentOutOfRangeException(nameof(channels));
         if (encoded.Length == 0) throw new ImageDecodeException(name, "empty file (0 bytes)");
         using var stream = new SKMemoryStream(encoded);
@@ -78,9 +80,9 @@ public static class ImageCodec
             throw new ImageDecodeException(name, $"invalid image size {info.Width}x{info.Height}");
         // The header's size decides every buffer below: check it in 64 bits before anything is allocated.
         long pixelCount = (long)info.Width * info.Height;
-        if (pixelCount > MaxPixels)
+        if (pixelCount > cap)
             throw new ImageDecodeException(name,
-                $"image of {info.Width}x{info.Height} = {pixelCount} pixels exceeds the cap of {MaxPixels} pixels " +
+                $"image of {info.Width}x{info.Height} = {pixelCount} pixels exceeds the cap of {cap} pixels " +
                 $"(a damaged header or a decompression bomb; to read larger images set {MaxPixelsVariable})");
 
         // Grey sources (8 or 16 bit) decode straight to Gray8; everything else goes through RGBA.
