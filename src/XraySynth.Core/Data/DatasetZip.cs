@@ -75,7 +75,14 @@ public sealed class DatasetZipWriter : IDisposable
 /// sorted order and their labels from dataset.json.</summary>
 public sealed class DatasetZipReader : IDisposable
 {
+    /// <summary>The most bytes one entry may hold (an image of the 64 Mpx cap as a 16-bit RGB PNG fits).</summary>
+    public const long MaxEntryBytes = 512L * 1024 * 1024;
+
+    /// <summary>The most bytes dataset.json may hold.</summary>
+    public const long MaxLabelsBytes = 64L * 1024 * 1024;
+
     private readonly ZipArchive _zip;
+    private readonly Dictionary<string, ZipArchiveEntry> _entries = new(StringComparer.Ordinal);
 
     public DatasetZipReader(string path)
     {
@@ -83,14 +90,26 @@ public sealed class DatasetZipReader : IDisposable
         try
         {
             _zip = ZipFile.OpenRead(path);
+            // Every name is checked once here: no entry can point outside the dataset or shadow another.
+            foreach (var entry in _zip.Entries)
+            {
+                CheckEntryName(path, entry.FullName);
+                if (!_entries.TryAdd(entry.FullName, entry))
+                    throw new DataException($"{path}: entry '{entry.FullName}' appears twice, so which one is meant is ambiguous. fix: rerun 'xraysynth prepare' or rebuild the zip.");
+            }
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or NotSupportedException)
         {
+            _zip?.Dispose();
             throw new DataException($"{path}: not a readable dataset zip ({e.Message}). fix: rerun 'xraysynth prepare' or pass the zip it wrote.");
         }
-        ImageNames = _zip.Entries
-            .Where(e => IsImage(e.FullName))
-            .Select(e => e.FullName)
+        catch
+        {
+            _zip?.Dispose();
+            throw;
+        }
+        ImageNames = _entries.Keys
+            .Where(IsImage)
             .Order(StringComparer.Ordinal)
             .ToList();
         Labels = ReadLabels();
@@ -101,13 +120,63 @@ public sealed class DatasetZipReader : IDisposable
     /// <summary>Label per image name, or null when the dataset has no labels.</summary>
     public IReadOnlyDictionary<string, int>? Labels { get; }
 
-    public byte[] ReadEntry(string name)
+    /// <summary>An entry's bytes, at most <see cref="MaxEntryBytes"/>. The sizes the zip declares are not trusted: the
+    /// bytes are read through a bounded stream and must match the declared size exactly.</summary>
+    public byte[] ReadEntry(string name) => ReadEntry(name, MaxEntryBytes);
+
+    private byte[] ReadEntry(string name, long cap)
     {
-        var entry = _zip.GetEntry(name) ?? throw new DataException($"{Path}: no entry '{name}'");
-        using var s = entry.Open();
-        using var ms = new MemoryStream((int)entry.Length);
-        s.CopyTo(ms);
-        return ms.ToArray();
+        if (!_entries.TryGetValue(name, out var entry)) throw new DataException($"{Path}: no entry '{name}'");
+        var declared = entry.Length;
+        if (declared < 0 || declared > cap)
+            throw new DataException($"{Path}: entry '{name}' declares {declared} bytes, over the limit of {cap} bytes: a damaged or hostile zip. fix: rerun 'xraysynth prepare'.");
+        try
+        {
+            using var s = entry.Open();
+            // Grow with what is actually read, never with what the header claims.
+            using var ms = new MemoryStream((int)Math.Min(declared, 1 << 20));
+            var buffer = new byte[81920];
+            long total = 0;
+            int n;
+            while ((n = s.Read(buffer, 0, (int)Math.Min(buffer.Length, declared + 1 - total))) > 0)
+            {
+                total += n;
+                if (total > declared)
+                    throw new DataException($"{Path}: entry '{name}' holds more than the {declared} bytes its header declares: a damaged or hostile zip. fix: rerun 'xraysynth prepare'.");
+                ms.Write(buffer, 0, n);
+            }
+            if (total != declared)
+                throw new DataException($"{Path}: entry '{name}' holds {total} bytes, its header declares {declared}: the zip is truncated or damaged. fix: rerun 'xraysynth prepare'.");
+            return ms.ToArray();
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException)
+        {
+            throw new DataException($"{Path}: entry '{name}' cannot be read ({e.Message}). fix: rerun 'xraysynth prepare'.");
+        }
+    }
+
+    /// <summary>CRC-32 and size of an entry as the zip's directory records them (for content hashes).</summary>
+    public (uint Crc32, long Length) EntryDigest(string name) =>
+        _entries.TryGetValue(name, out var e) ? (e.Crc32, e.Length) : throw new DataException($"{Path}: no entry '{name}'");
+
+    /// <summary>What makes a zip entry name unsafe (it could reach outside the folder it is extracted to or compare
+    /// equal to another): an absolute path, a drive letter, a backslash, a '.', '..' or empty segment, a control
+    /// character; null when it is a plain relative name.</summary>
+    public static string? EntryNameProblem(string name)
+    {
+        if (name.Length == 0) return "an empty name";
+        if (name.Contains('\\')) return "a backslash (a Windows path separator; zip names use '/')";
+        if (name[0] == '/') return "an absolute path";
+        if (name.Length >= 2 && name[1] == ':' && char.IsAsciiLetter(name[0])) return "a drive letter (an absolute Windows path)";
+        if (name.Any(char.IsControl)) return "a control character";
+        if (name.TrimEnd('/').Split('/').Any(seg => seg is "" or "." or "..")) return "a '.', '..' or empty path segment";
+        return null;
+    }
+
+    private static void CheckEntryName(string zipPath, string name)
+    {
+        if (EntryNameProblem(name) is { } problem)
+            throw new DataException($"{zipPath}: entry '{name.ReplaceLineEndings(" ")}' has {problem}; a dataset zip holds plain relative names. fix: rebuild the zip with 'xraysynth prepare'.");
     }
 
     /// <summary>The compression method of an entry (0 stored, 8 deflate), read from its local header.</summary>
@@ -131,13 +200,12 @@ public sealed class DatasetZipReader : IDisposable
 
     private Dictionary<string, int>? ReadLabels()
     {
-        var entry = _zip.GetEntry("dataset.json");
-        if (entry is null) return null;
-        using var s = entry.Open();
+        if (!_entries.ContainsKey("dataset.json")) return null;
+        var json = ReadEntry("dataset.json", MaxLabelsBytes);
         JsonNode? root;
         try
         {
-            root = JsonNode.Parse(s);
+            root = JsonNode.Parse(json);
         }
         catch (JsonException e)
         {

@@ -14,6 +14,32 @@ public sealed class ImageDecodeException(string path, string reason)
 /// MURA-like data holds is read: 8/16-bit grey (16-bit scaled down to 8), RGB, RGBA (alpha dropped), palette.</summary>
 public static class ImageCodec
 {
+    /// <summary>The default pixel cap: 64 Mpx (a 8192x8192 image; MURA's largest are about 4 Mpx).</summary>
+    public const long DefaultMaxPixels = 64L * 1024 * 1024;
+
+    /// <summary>The environment variable that raises (or lowers) the pixel cap, e.g. XRAYSYNTH_MAX_IMAGE_PIXELS=268435456.</summary>
+    public const string MaxPixelsVariable = "XRAYSYNTH_MAX_IMAGE_PIXELS";
+
+    private static long? _maxPixels;
+
+    /// <summary>The largest width x height decoded; a larger image is refused from its header, before any pixel
+    /// buffer is allocated (as libpng's user limits do). <see cref="DefaultMaxPixels"/> unless
+    /// <see cref="MaxPixelsVariable"/> says otherwise.</summary>
+    public static long MaxPixels
+    {
+        get => _maxPixels ??= MaxPixelsFromEnvironment();
+        set => _maxPixels = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), "the pixel cap must be positive");
+    }
+
+    private static long MaxPixelsFromEnvironment()
+    {
+        var text = Environment.GetEnvironmentVariable(MaxPixelsVariable);
+        if (string.IsNullOrWhiteSpace(text)) return DefaultMaxPixels;
+        if (long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) && value > 0)
+            return value;
+        throw new Data.DataException($"{MaxPixelsVariable}={text}: expected a positive whole number of pixels (default {DefaultMaxPixels}). fix: correct or unset it.");
+    }
+
     /// <summary>Decodes a file to 1 channel (grey) or 3 channels (RGB). Throws <see cref="ImageDecodeException"/>
     /// naming the file when it is missing, truncated or not an image.</summary>
     public static RasterImage Decode(string path, int channels = 1)
@@ -38,9 +64,11 @@ public static class ImageCodec
         return Decode(bytes, path, channels);
     }
 
-    /// <summary>Decodes encoded bytes; <paramref name="name"/> is used in error messages.</summary>
-    public static RasterImage Decode(byte[] encoded, string name, int channels = 1)
+    /// <summary>Decodes encoded bytes; <paramref name="name"/> is used in error messages; <paramref name="maxPixels"/>
+    /// overrides <see cref="MaxPixels"/> for this call.</summary>
+    public static RasterImage Decode(byte[] encoded, string name, int channels = 1, long? maxPixels = null)
     {
+        long cap = maxPixels ?? MaxPixels;
         if (channels is not (1 or 3)) throw new ArgumentOutOfRangeException(nameof(channels));
         if (encoded.Length == 0) throw new ImageDecodeException(name, "empty file (0 bytes)");
         using var stream = new SKMemoryStream(encoded);
@@ -50,6 +78,12 @@ public static class ImageCodec
         var info = codec.Info;
         if (info.Width <= 0 || info.Height <= 0)
             throw new ImageDecodeException(name, $"invalid image size {info.Width}x{info.Height}");
+        // The header's size decides every buffer below: check it in 64 bits before anything is allocated.
+        long pixelCount = (long)info.Width * info.Height;
+        if (pixelCount > cap)
+            throw new ImageDecodeException(name,
+                $"image of {info.Width}x{info.Height} = {pixelCount} pixels exceeds the cap of {cap} pixels " +
+                $"(a damaged header or a decompression bomb; to read larger images set {MaxPixelsVariable})");
 
         // Grey sources (8 or 16 bit) decode straight to Gray8; everything else goes through RGBA.
         if (info.ColorType == SKColorType.Gray8)
@@ -60,7 +94,7 @@ public static class ImageCodec
         }
         var rgbaInfo = new SKImageInfo(info.Width, info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         var rgba = DecodePixels(codec, rgbaInfo, 4, name);
-        int n = info.Width * info.Height;
+        int n = checked((int)pixelCount);
         if (channels == 1)
         {
             var grey = new byte[n];
@@ -79,7 +113,10 @@ public static class ImageCodec
 
     private static byte[] DecodePixels(SKCodec codec, SKImageInfo target, int bytesPerPixel, string name)
     {
-        var pixels = new byte[target.Width * target.Height * bytesPerPixel];
+        long size = (long)target.Width * target.Height * bytesPerPixel;
+        if (size > Array.MaxLength)
+            throw new ImageDecodeException(name, $"image of {target.Width}x{target.Height} is too large to decode ({size} bytes)");
+        var pixels = new byte[size];
         unsafe
         {
             fixed (byte* p = pixels)

@@ -39,13 +39,13 @@ public sealed class FeatureCache(string directory)
         try
         {
             using var stream = File.OpenRead(path);
-            var state = Safetensors.LoadStateDict(stream, leaveOpen: false);
+            var state = SafetensorsFile.Load(stream, path);
             if (rowTensors.All(k => state.TryGetValue(k, out var t) && t.dim() >= 1 && t.shape[0] == rows))
                 return state;
             foreach (var t in state.Values) t.Dispose();
             return null;
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or System.Text.Json.JsonException
+        catch (Exception e) when (e is IOException or InvalidDataException or SafetensorsFormatException or FormatException or System.Text.Json.JsonException
                                       or ArgumentException or NotImplementedException or InvalidOperationException)
         {
             return null;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using CsvHelper;
@@ -152,12 +151,10 @@ public sealed class RealImageSet : IDisposable
         var digests = new string[Count];
         if (_zip is not null)
         {
-            using var archive = ZipFile.OpenRead(Source);
-            var entries = archive.Entries.ToDictionary(e => e.FullName, StringComparer.Ordinal);
             for (int i = 0; i < Count; i++)
             {
-                var e = entries[Images[i].Name];
-                digests[i] = $"{e.Crc32:x8}:{e.Length}";
+                var (crc, length) = _zip.EntryDigest(Images[i].Name);
+                digests[i] = $"{crc:x8}:{length}";
             }
         }
         else

@@ -57,6 +57,16 @@ public sealed class TorchScriptDetector : IFeatureDetector
         string identity;
         using (var stream = File.OpenRead(full))
             identity = Convert.ToHexStringLower(SHA256.HashData(stream));
+        // libtorch trusts the archive: a malformed one can abort the process, so structure and pickles are checked first.
+        try
+        {
+            TorchArchive.Check(full, torchScript: true);
+        }
+        catch (Exception e) when (e is InvalidDataException or PickleRefusedException)
+        {
+            throw new DataException($"{path}: refused before loading: {e.Message} " +
+                                    "fix: pass a TorchScript file written by torch.jit.save from a source you trust (e.g. NVIDIA's " + InceptionFileName + "), or --detector builtin.");
+        }
         jit.ScriptModule module;
         try
         {

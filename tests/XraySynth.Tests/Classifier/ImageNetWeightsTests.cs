@@ -272,6 +272,7 @@ public sealed class ImageNetWeightsTests : IDisposable
         Assert.Equal(file, error.File);
         Assert.Contains(file, error.Message);
         Assert.Contains("torch.save(torch.load(", error.Message);
+        Assert.Contains("weights_only=True", error.Message);
     }
 
     [Fact]
@@ -288,6 +289,7 @@ public sealed class ImageNetWeightsTests : IDisposable
 
         Assert.Contains("tar", error.Message);
         Assert.Contains("torch.save(torch.load(", error.Message);
+        Assert.Contains("weights_only=True", error.Message);
     }
 
     [Fact]

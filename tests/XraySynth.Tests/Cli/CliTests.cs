@@ -81,4 +81,20 @@ public class CliTests
         Assert.Equal(ExitCodes.BadInput, code);
         Assert.Contains("--libtorch", err);
     }
+
+    [Fact]
+    public void GanMetrics_DetectorWhosePickleReferencesCode_ExitsTwoBeforeLibtorchSeesIt()
+    {
+        using var tmp = new TempDir();
+        byte[] osSystem = [0x80, 2, .. "cos\nsystem\n"u8, (byte)'X', 4, 0, 0, 0, .. "true"u8, 0x85, (byte)'R', (byte)'.'];
+        var pt = tmp.Combine("hostile.pt");
+        File.WriteAllBytes(pt, ZipFixtures.Build([("m/data.pkl", osSystem), ("m/code/__torch__.py", "class M(Module):\n  pass\n"u8.ToArray()),
+            ("m/constants.pkl", [0x80, 2, (byte)')', (byte)'.']), ("m/version", "3\n"u8.ToArray())]));
+        Directory.CreateDirectory(tmp.Combine("images"));
+        var (code, _, err) = Run("gan", "metrics", "--images", tmp.Combine("images"), "--data", tmp.Combine("gan.zip"), "--detector", pt, "--device", "cpu");
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains(pt, err);
+        Assert.Contains("references code", err);
+        Assert.Contains("os.system", err);
+    }
 }

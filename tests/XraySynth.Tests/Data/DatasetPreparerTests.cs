@@ -74,6 +74,21 @@ public class DatasetPreparerTests
     }
 
     [Fact]
+    public void Run_ImageWithHugeDeclaredSize_IsSkippedAndNamedNotACrash()
+    {
+        // 65536x16385 RGB in a few hundred bytes: its RGBA buffer overflows 32 bits (a heap overflow before the cap).
+        using var tmp = new TempDir();
+        var mura = MuraFixture.Phantoms(tmp.Path);
+        var catalog = MuraCatalog.Load(mura, ["shoulder"]);
+        var huge = catalog.Images.First(i => i.Split == MuraSplit.Train).FullPath;
+        File.WriteAllBytes(huge, XraySynth.Tests.Support.PngFixtures.Declared(65536, 16385));
+        var report = DatasetPreparer.Run(Options(mura, tmp.Combine("out")));
+        var skipped = Assert.Single(report.Skipped);
+        Assert.Equal(huge, skipped.File);
+        Assert.Contains("exceeds the cap", skipped.Problem);
+    }
+
+    [Fact]
     public void Run_CorruptAndMissingImages_AreSkippedAndListed_OrFatalWhenStrict()
     {
         using var tmp = new TempDir();

@@ -171,4 +171,74 @@ public sealed class SnapshotTests : IDisposable
         d.Dispose();
         gEma.Dispose();
     }
+
+    [Fact]
+    public void EditedArchitectureInManifest_KeepingShapes_IsDetected()
+    {
+        var dir = SaveSnapshot();
+        var manifest = Path.Combine(dir, "snapshot.json");
+        var text = File.ReadAllText(manifest);
+        // lr_multiplier changes the mapping network's output, not any tensor's shape.
+        var edited = System.Text.RegularExpressions.Regex.Replace(text, @"(""lr_?multiplier""\s*:\s*)0\.01", "${1}0.5",
+            System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+        Assert.NotEqual(text, edited);
+        File.WriteAllText(manifest, edited);
+        var ex = Assert.Throws<SnapshotException>(() => GanSnapshot.Load(dir));
+        Assert.Equal(manifest, ex.Path);
+        Assert.Contains("manifest_sha256", ex.Message);
+        Assert.Contains("edited", ex.Message);
+    }
+
+    [Fact]
+    public void ManifestWhitespaceAndKeyOrder_DoNotBreakTheDigest()
+    {
+        var dir = SaveSnapshot();
+        var manifest = Path.Combine(dir, "snapshot.json");
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))!;
+        File.WriteAllText(manifest, node.ToJsonString());      // compact, same content
+        using var loaded = GanSnapshot.Load(dir);
+        Assert.NotNull(loaded.G);
+    }
+
+    [Fact]
+    public void Version1SnapshotWithoutDigest_IsStillRead()
+    {
+        var dir = SaveSnapshot();
+        var manifest = Path.Combine(dir, "snapshot.json");
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))!.AsObject();
+        Assert.NotNull(node["manifest_sha256"]);
+        node.Remove("manifest_sha256");
+        File.WriteAllText(manifest, node.ToJsonString());
+        Assert.Contains("no manifest_sha256", Assert.Throws<SnapshotException>(() => GanSnapshot.Load(dir)).Message);
+        node["format_version"] = 1;
+        File.WriteAllText(manifest, node.ToJsonString());
+        using var loaded = GanSnapshot.Load(dir);
+        Assert.NotNull(loaded.GEma);
+    }
+
+    [Fact]
+    public void TensorFileWithHostileHeader_IsReportedBeforeAnyTensorIsRead()
+    {
+        // An unknown dtype, with the manifest's size and hash updated to match (as a hand-edited file would be).
+        var dir = SaveSnapshot();
+        var path = Path.Combine(dir, "D.safetensors");
+        var bytes = File.ReadAllBytes(path);
+        var headerLength = (int)BitConverter.ToUInt64(bytes, 0);
+        var header = System.Text.Encoding.UTF8.GetString(bytes, 8, headerLength);
+        var patched = System.Text.RegularExpressions.Regex.Replace(header, @"(""dtype""\s*:\s*"")F32""", @"${1}Q32""");
+        Assert.NotEqual(header, patched);
+        var patchedBytes = System.Text.Encoding.UTF8.GetBytes(patched);
+        Assert.Equal(headerLength, patchedBytes.Length);
+        patchedBytes.CopyTo(bytes, 8);
+        File.WriteAllBytes(path, bytes);
+        var manifest = Path.Combine(dir, "snapshot.json");
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))!.AsObject();
+        node["files"]!["D"]!["sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        node.Remove("manifest_sha256");
+        node["format_version"] = 1;
+        File.WriteAllText(manifest, node.ToJsonString());
+        var ex = Assert.Throws<SnapshotException>(() => GanSnapshot.Load(dir));
+        Assert.Contains("D.safetensors", ex.Message);
+        Assert.Contains("Q32", ex.Message);
+    }
 }

@@ -98,5 +98,51 @@ public class ImageCodecTests
         Assert.Equal(2, ImageCodec.EncodePng(RasterImage.Blank(4, 4, 3, 9))[25]);
     }
 
+    [Theory]
+    [InlineData(65536, 16385, PngFixtures.Rgb)]      // RGBA buffer 65536*16385*4 bytes wraps 32 bits to 262144
+    [InlineData(65536, 65536, PngFixtures.Grey)]     // 2^32 grey bytes wrap to 0
+    [InlineData(46341, 46341, PngFixtures.Rgba)]     // width*height itself overflows int
+    public void Decode_HeaderWithHugeSize_IsRefusedBeforeAllocating(int width, int height, byte colorType)
+    {
+        var png = PngFixtures.Declared(width, height, colorType);
+        Assert.True(png.Length < 2000, $"fixture is {png.Length} bytes");
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<ImageDecodeException>(() => ImageCodec.Decode(png, "huge.png"));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal("huge.png", e.Path);
+        Assert.Contains("exceeds the cap", e.Reason);
+        Assert.Contains(ImageCodec.MaxPixelsVariable, e.Reason);
+        Assert.InRange(allocated, 0, 1 << 20);
+    }
+
+    [Fact]
+    public void Decode_DecompressionBombOverTheCap_IsRefusedFromTheHeader()
+    {
+        // 9000x9000 grey: 81 Mpx (over the 64 Mpx default), all its rows present as a tiny deflate stream.
+        var png = PngFixtures.Declared(9000, 9000, PngFixtures.Grey, rows: 9000);
+        Assert.True(png.Length < 200_000, $"fixture is {png.Length} bytes");
+        Assert.Equal(64L * 1024 * 1024, ImageCodec.DefaultMaxPixels);
+        var e = Assert.Throws<ImageDecodeException>(() => ImageCodec.Decode(png, "bomb.png"));
+        Assert.Contains("81000000 pixels", e.Reason);
+    }
+
+    [Fact]
+    public void Decode_LargeImageUnderTheCap_Decodes()
+    {
+        // A small file that expands to 16 Mpx is legitimate (under the cap): decoded, not refused.
+        var png = PngFixtures.Declared(4096, 4096, PngFixtures.Grey, rows: 4096);
+        var img = ImageCodec.Decode(png, "big.png");
+        Assert.Equal((4096, 4096, 1), (img.Width, img.Height, img.Channels));
+        Assert.Equal(0, img.Pixels[^1]);
+    }
+
+    [Fact]
+    public void Decode_TruncatedRowsOfALargeHeader_IsCorruptNotPartial()
+    {
+        var png = PngFixtures.Declared(3000, 2000, PngFixtures.Rgb, rows: 3);
+        var e = Assert.Throws<ImageDecodeException>(() => ImageCodec.Decode(png, "short.png"));
+        Assert.Contains("corrupt or truncated", e.Reason);
+    }
+
     private static byte RasterImageLuma(byte r, byte g, byte b) => (byte)((r * 299 + g * 587 + b * 114 + 500) / 1000);
 }

@@ -42,6 +42,31 @@ internal static class PngFixtures
         return png.ToArray();
     }
 
+    /// <summary>A PNG whose IHDR declares <paramref name="width"/> x <paramref name="height"/> (valid CRCs) while its
+    /// IDAT holds only <paramref name="rows"/> zero rows, compressed: a few hundred bytes for any declared size.</summary>
+    public static byte[] Declared(int width, int height, byte colorType = Rgb, byte bitDepth = 8, int rows = 1)
+    {
+        int channels = colorType switch { Grey => 1, Rgb => 3, Palette => 1, GreyAlpha => 2, Rgba => 4, _ => throw new ArgumentException("colour type") };
+        long rowBytes = 1 + (long)width * channels * bitDepth / 8;
+        var compressed = new MemoryStream();
+        using (var z = new ZLibStream(compressed, CompressionLevel.Optimal, leaveOpen: true))
+        {
+            var zeros = new byte[64 * 1024];
+            for (long left = rowBytes * rows; left > 0; left -= zeros.Length) z.Write(zeros, 0, (int)Math.Min(left, zeros.Length));
+        }
+        var png = new MemoryStream();
+        png.Write([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
+        var ihdr = new byte[13];
+        BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
+        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
+        ihdr[8] = bitDepth;
+        ihdr[9] = colorType;
+        WriteChunk(png, "IHDR", ihdr);
+        WriteChunk(png, "IDAT", compressed.ToArray());
+        WriteChunk(png, "IEND", []);
+        return png.ToArray();
+    }
+
     public static byte[] Grey8(int width, int height, Func<int, int, byte> value)
     {
         var s = new byte[width * height];

@@ -38,9 +38,11 @@ public sealed class CheckpointMismatchException : Exception
         string network,
         IReadOnlyList<string> missingKeys,
         IReadOnlyList<string> unexpectedKeys,
-        IReadOnlyList<ShapeMismatch> shapeMismatches)
-        : base(BuildMessage(file, network, missingKeys, unexpectedKeys, shapeMismatches))
+        IReadOnlyList<ShapeMismatch> shapeMismatches,
+        IReadOnlyList<string>? dtypeMismatches = null)
+        : base(BuildMessage(file, network, missingKeys, unexpectedKeys, shapeMismatches, dtypeMismatches ?? []))
     {
+        DTypeMismatches = dtypeMismatches ?? [];
         File = file;
         MissingKeys = missingKeys;
         UnexpectedKeys = unexpectedKeys;
@@ -59,12 +61,16 @@ public sealed class CheckpointMismatchException : Exception
     /// <summary>Keys in both, with different shapes.</summary>
     public IReadOnlyList<ShapeMismatch> ShapeMismatches { get; }
 
+    /// <summary>Keys in both, same shape, different dtypes ("key: network Float32, file Int32").</summary>
+    public IReadOnlyList<string> DTypeMismatches { get; }
+
     private static string BuildMessage(
         string file,
         string network,
         IReadOnlyList<string> missingKeys,
         IReadOnlyList<string> unexpectedKeys,
-        IReadOnlyList<ShapeMismatch> shapeMismatches)
+        IReadOnlyList<ShapeMismatch> shapeMismatches,
+        IReadOnlyList<string> dtypeMismatches)
     {
         var text = new StringBuilder();
         text.Append($"Checkpoint '{file}' does not fit the {network}; nothing was loaded. ");
@@ -74,6 +80,7 @@ public sealed class CheckpointMismatchException : Exception
         AppendList(text, "Missing from the file", missingKeys);
         AppendList(text, "Not in the network", unexpectedKeys);
         AppendList(text, "Shape mismatch", shapeMismatches);
+        AppendList(text, "Dtype mismatch", dtypeMismatches);
         return text.ToString();
     }
 

@@ -99,6 +99,7 @@ public static class ImageNetWeights
         var missing = new List<string>();
         var kept = new List<string>();
         var mismatches = new List<ShapeMismatch>();
+        var dtypeMismatches = new List<string>();
         var loaded = new List<string>();
         foreach (var (key, tensor) in target)
         {
@@ -120,17 +121,23 @@ public static class ImageNetWeights
                 mismatches.Add(new ShapeMismatch(key, tensor.shape, source.shape));
                 continue;
             }
+            // copy_ would convert silently (int32 bytes into float32 weights): the dtype must be the network's.
+            if (tensor.dtype != source.dtype)
+            {
+                dtypeMismatches.Add($"{key}: network {tensor.dtype}, file {source.dtype}");
+                continue;
+            }
             loaded.Add(key);
         }
         var skipped = state.Keys.Where(IsHead).ToList();
         var unexpected = state.Keys.Where(k => !IsHead(k) && !target.ContainsKey(k)).ToList();
 
-        if (missing.Count + unexpected.Count + mismatches.Count > 0)
+        if (missing.Count + unexpected.Count + mismatches.Count + dtypeMismatches.Count > 0)
         {
             var network = module is DenseNet d
                 ? $"DenseNet (k {d.GrowthRate}, blocks ({string.Join(", ", d.BlockConfig)}), {d.NumFeatures} features)"
                 : module.GetType().Name;
-            throw new CheckpointMismatchException(file, network, missing, unexpected, mismatches);
+            throw new CheckpointMismatchException(file, network, missing, unexpected, mismatches, dtypeMismatches);
         }
 
         using (no_grad())
@@ -168,6 +175,8 @@ public static class ImageNetWeights
             {
                 case FileKind.PyTorchZip:
                 {
+                    // Structure and every pickle's globals are checked before PyBridge unpickles anything.
+                    TorchArchive.Check(file, torchScript: false);
                     Hashtable table = PyTorchUnpickler.UnpickleStateDict(stream, leaveOpen: true);
                     var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
                     foreach (DictionaryEntry entry in table)
@@ -178,10 +187,9 @@ public static class ImageNetWeights
                     return ("pytorch-zip", state);
                 }
                 case FileKind.Safetensors:
-                    return ("safetensors", new Dictionary<string, Tensor>(
-                        Safetensors.LoadStateDict(stream, leaveOpen: true), StringComparer.Ordinal));
+                    return ("safetensors", SafetensorsFile.Load(stream, file));
                 case FileKind.PyTorchLegacy:
-                    return ("pytorch-legacy", LegacyTorchFile.Read(stream));
+                    return ("pytorch-legacy", LegacyTorchFile.Read(stream, file));
                 case FileKind.PyTorchTar:
                     throw new CheckpointFormatException(file,
                         $"'{file}' was written in torch.save's tar format (PyTorch < 0.1.10), not read here. " +
@@ -190,6 +198,14 @@ public static class ImageNetWeights
                     throw new CheckpointFormatException(file,
                         $"'{file}' is neither a torch.save zip state_dict nor a .safetensors file.");
             }
+        }
+        catch (PickleRefusedException e)
+        {
+            throw new CheckpointFormatException(file, e.Message, e);
+        }
+        catch (SafetensorsFormatException e)
+        {
+            throw new CheckpointFormatException(file, $"Cannot read {e.Message}. fix: use an undamaged copy of the file.", e);
         }
         catch (Exception e) when (e is not CheckpointFormatException)
         {
@@ -203,7 +219,7 @@ public static class ImageNetWeights
 
     private const string ResaveAdvice =
         "Re-save it once with PyTorch: python3 -c \"import torch; " +
-        "torch.save(torch.load('IN.pth', map_location='cpu'), 'OUT.pth')\" (or write OUT.safetensors " +
+        "torch.save(torch.load('IN.pth', map_location='cpu', weights_only=True), 'OUT.pth')\" (or write OUT.safetensors " +
         "with safetensors.torch.save_file) and pass OUT.";
 
     private enum FileKind { Unknown, PyTorchZip, PyTorchLegacy, PyTorchTar, Safetensors }

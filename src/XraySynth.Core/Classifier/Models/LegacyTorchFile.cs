@@ -32,8 +32,9 @@ internal static class LegacyTorchFile
     /// The top-level tensors of the pickled dict, on the CPU, in the current dispose scope. Throws
     /// <see cref="InvalidDataException"/> when the file is not this format or holds something else.
     /// </summary>
-    public static Dictionary<string, Tensor> Read(Stream input)
+    public static Dictionary<string, Tensor> Read(Stream input, string file)
     {
+        CheckPickles(input, file);
         var stream = new BufferedStream(input, 1 << 20);       // the unpickler reads byte by byte
         using (var header = new Unpickler())
         {
@@ -60,6 +61,10 @@ internal static class LegacyTorchFile
                 throw new InvalidDataException($"Storage '{key}' is listed but no tensor uses it.");
             stream.ReadExactly(numelBytes);
             var numel = BinaryPrimitives.ReadInt64LittleEndian(numelBytes);
+            var elementSize = storage.DType switch { ScalarType.Float64 or ScalarType.Int64 => 8, ScalarType.Float32 or ScalarType.Int32 => 4,
+                ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Int16 => 2, _ => 1 };
+            if (numel < 0 || numel > (stream.Length - stream.Position) / elementSize)
+                throw new InvalidDataException($"Storage '{key}' claims {numel} elements, more than the rest of the file holds (truncated or damaged).");
             if (numel != storage.Numel)
                 throw new InvalidDataException($"Storage '{key}': {numel} elements, the pickle says {storage.Numel}.");
             var data = empty(numel, storage.DType);
@@ -83,6 +88,19 @@ internal static class LegacyTorchFile
             };
         }
         return state;
+    }
+
+    /// <summary>The five pickles before the raw storages (magic, protocol, sys_info, the object, storage keys) may name
+    /// only the state_dict globals (<see cref="PickleScanner.StateDictGlobals"/>); checked before any is unpickled.</summary>
+    private static void CheckPickles(Stream input, string file)
+    {
+        var start = input.Position;
+        var head = new byte[(int)Math.Min(input.Length - start, 64L * 1024 * 1024)];
+        input.ReadExactly(head);
+        input.Position = start;
+        int offset = 0;
+        for (int i = 0; i < 5; i++)
+            offset += PickleScanner.CheckGlobals(head.AsSpan(offset), PickleScanner.StateDictGlobals, $"'{file}' (pickle {i + 1} of its header)");
     }
 
     private static BigInteger ToBigInteger(object value) => value switch

@@ -104,19 +104,17 @@ public sealed class ClassifierTrainer
         random.manual_seed(_o.Seed);
         var arch = ClassifierModels.Parse(_o.Arch);
         using var model = ClassifierModels.Create(arch, 1);
-        var last = ReadLast();
+        model.to(device);
+        using var optimizer = optim.Adam(model.parameters(), _o.Lr, beta1: 0.9, beta2: 0.999);
+        var last = ResumeCheckpoint(model, optimizer);
         if (last is null && _o.Weights is not null)
             _say($"weights: {ImageNetWeights.Load(model, _o.Weights, ClassifierModels.HeadName(arch))}");
         else if (last is null)
             _say("weights: NONE - random initialisation (pass --weights densenet169-b2777c0a.pth for ImageNet weights; results will be much weaker)");
-        model.to(device);
-        using var optimizer = optim.Adam(model.parameters(), _o.Lr, beta1: 0.9, beta2: 0.999);
         double lr = _o.Lr, bestScore = double.NegativeInfinity, plateauBest = double.PositiveInfinity;
         int startEpoch = 1, bestEpoch = 0, plateauBad = 0;
         if (last is not null)
         {
-            model.load_safetensors(_run.File(last.Weights));
-            ((OptimizerHelper)optimizer).load_state_dict(_run.File(last.Optimizer));
             (lr, bestScore, bestEpoch, plateauBest, plateauBad, startEpoch) = (last.Lr, last.BestScore, last.BestEpoch, last.PlateauBest, last.PlateauBad, last.Epoch + 1);
             SetLr(optimizer, lr);
             _run.RewriteStats(o => o["epoch"]?.GetValue<int>() <= last.Epoch);
@@ -265,14 +263,48 @@ public sealed class ClassifierTrainer
         var temp = AtomicFile.TempNameFor(_run.File(optim));
         ((OptimizerHelper)optimizer).save_state_dict(temp);
         File.Move(temp, _run.File(optim), overwrite: true);
-        Json.WriteFile(_run.File(LastFile), state with { Weights = weights, Optimizer = optim });
+        var complete = state with { Weights = weights, Optimizer = optim };
+        Json.WriteFile(_run.File($"last-{state.Epoch:D4}.json"), complete);
+        Json.WriteFile(_run.File(LastFile), complete);
+        // Keep this checkpoint and the one before it: a damaged newest one falls back to the previous.
+        var keep = new[] { state.Epoch, state.Epoch - 1 }.Select(e => $"last-{e:D4}.").ToArray();
         foreach (var old in Directory.EnumerateFiles(_run.Path, "last-*.*"))
-            if (Path.GetFileName(old) is var name && name != weights && name != optim) File.Delete(old);
+            if (!keep.Any(Path.GetFileName(old).StartsWith)) File.Delete(old);
     }
 
-    private LastCheckpoint? ReadLast()
+    /// <summary>Loads the newest checkpoint that is intact into <paramref name="model"/> and <paramref name="optimizer"/>:
+    /// every tensor's key, shape and dtype is checked (<see cref="ImageNetWeights.Load"/>) before any is copied; a
+    /// damaged one is reported and skipped, as a damaged GAN snapshot is. Null when the run has none.</summary>
+    private LastCheckpoint? ResumeCheckpoint(nn.Module model, optim.Optimizer optimizer)
     {
-        var path = _run.File(LastFile);
-        return File.Exists(path) ? Json.Deserialize<LastCheckpoint>(File.ReadAllText(path)) : null;
+        var candidates = new List<string>();
+        if (File.Exists(_run.File(LastFile))) candidates.Add(_run.File(LastFile));
+        candidates.AddRange(Directory.EnumerateFiles(_run.Path, "last-*.json").Order(StringComparer.Ordinal).Reverse());
+        var tried = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var path in candidates)
+        {
+            string problem;
+            try
+            {
+                var state = Json.Deserialize<LastCheckpoint>(File.ReadAllText(path))
+                    ?? throw new InvalidDataException("empty file");
+                if (!tried.Add(state.Weights)) continue;
+                if (Path.GetFileName(state.Weights) != state.Weights || Path.GetFileName(state.Optimizer) != state.Optimizer)
+                    throw new InvalidDataException("it names files outside the run folder");
+                ImageNetWeights.Load(model, _run.File(state.Weights), headName: "");
+                ((OptimizerHelper)optimizer).load_state_dict(_run.File(state.Optimizer));
+                return state;
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException or CheckpointFormatException
+                                          or CheckpointMismatchException or ArgumentException or InvalidOperationException
+                                          or IndexOutOfRangeException or System.Runtime.InteropServices.ExternalException)
+            {
+                problem = e.Message.ReplaceLineEndings(" ");
+            }
+            _say($"warning: checkpoint {Path.GetFileName(path)} is damaged and was skipped ({problem}); trying the previous one");
+        }
+        if (candidates.Count > 0)
+            throw new DataException($"{_run.Path}: no intact classifier checkpoint to resume from (every last-*.json was damaged, see log.txt). fix: start a new run without --resume.");
+        return null;
     }
 }

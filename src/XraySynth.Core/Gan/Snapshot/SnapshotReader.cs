@@ -1,8 +1,5 @@
-using System.Buffers.Binary;
-using System.Text;
 using System.Text.Json;
 using TorchSharp;
-using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 
 namespace XraySynth.Gan.Snapshot;
@@ -87,6 +84,15 @@ public sealed class SnapshotReader
                     "Fix: use an earlier snapshot of the run.");
             }
         }
+        // The files are as recorded; now the record itself: sections (the architecture) and entries as written.
+        if (manifest.FormatVersion >= SnapshotManifest.FirstDigestVersion && manifest.ManifestSha256 != manifest.ComputeDigest())
+        {
+            var what = manifest.ManifestSha256 is null ? "has no manifest_sha256" : "does not match its manifest_sha256";
+            throw new SnapshotException(manifestPath,
+                $"'{manifestPath}' {what}: it was edited or damaged after it was written (its sections, such as the " +
+                "network architecture, or its file list changed), so the networks it describes cannot be trusted. " +
+                "Fix: restore the original snapshot.json, or use an earlier snapshot of the run.");
+        }
         return new SnapshotReader(dir, manifest);
     }
 
@@ -121,10 +127,13 @@ public sealed class SnapshotReader
     public Dictionary<string, Tensor> ReadTensors(string name)
     {
         var path = FilePath(name);
-        ValidateHeader(path);
         try
         {
-            return Safetensors.LoadStateDict(path);
+            return SafetensorsFile.Load(path);
+        }
+        catch (SafetensorsFormatException ex)
+        {
+            throw new SnapshotException(path, $"Snapshot file {ex.Message}. Fix: use an earlier snapshot of the run.", ex);
         }
         catch (Exception ex) when (ex is not SnapshotException)
         {
@@ -179,46 +188,6 @@ public sealed class SnapshotReader
                 $"Snapshot '{Directory}' has no tensor file '{name}' (it has: {string.Join(", ", Manifest.Files.Keys)}).");
         }
         return Path.Combine(Directory, entry.File);
-    }
-
-    /// <summary>Checks the safetensors header: its length and every tensor's byte range lie inside the file.</summary>
-    private static void ValidateHeader(string path)
-    {
-        using var stream = File.OpenRead(path);
-        var length = stream.Length;
-        Span<byte> prefix = stackalloc byte[8];
-        if (stream.ReadAtLeast(prefix, 8, throwOnEndOfStream: false) < 8)
-            throw new SnapshotException(path, $"Snapshot file '{path}' is too short to be a safetensors file.");
-        var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
-        if (headerLength > (ulong)(length - 8) || headerLength > int.MaxValue)
-        {
-            throw new SnapshotException(path,
-                $"Snapshot file '{path}' is damaged: its header claims {headerLength} bytes, the file has {length}.");
-        }
-        var header = new byte[headerLength];
-        stream.ReadExactly(header);
-        var dataLength = length - 8 - (long)headerLength;
-        try
-        {
-            using var doc = JsonDocument.Parse(Encoding.UTF8.GetString(header));
-            foreach (var item in doc.RootElement.EnumerateObject())
-            {
-                if (item.Name == "__metadata__")
-                    continue;
-                var offsets = item.Value.GetProperty("data_offsets");
-                var end = offsets[1].GetInt64();
-                if (offsets[0].GetInt64() < 0 || end > dataLength)
-                {
-                    throw new SnapshotException(path,
-                        $"Snapshot file '{path}' is truncated: tensor '{item.Name}' ends at byte {end} of the data, " +
-                        $"which has {dataLength} bytes.");
-                }
-            }
-        }
-        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
-        {
-            throw new SnapshotException(path, $"Snapshot file '{path}' has a damaged header: {ex.Message}", ex);
-        }
     }
 
     private static string Shape(Tensor t) => "[" + string.Join(", ", t.shape) + "]";

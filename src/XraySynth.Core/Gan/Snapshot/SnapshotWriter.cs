@@ -83,6 +83,7 @@ public sealed class SnapshotWriter
                 Files = entries,
                 Sections = new Dictionary<string, JsonElement>(_sections),
             };
+            manifest = manifest with { ManifestSha256 = manifest.ComputeDigest() };
             using (var stream = new FileStream(Path.Combine(temp, ManifestFileName), FileMode.CreateNew,
                        FileAccess.Write, FileShare.None))
             {

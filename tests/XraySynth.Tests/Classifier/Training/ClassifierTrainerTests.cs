@@ -52,8 +52,8 @@ public class ClassifierTrainerTests : IClassFixture<ClassifierTrainerTests.Prepa
         Assert.Contains("random initialisation", File.ReadAllText(run.File(RunFolder.LogFile)));
         var info = ClassifierModelInfo.Read(run.Path);
         Assert.Equal(("densenet-smoke", 32, result.BestEpoch), (info.Arch, info.Size, info.Epoch));
-        // Only the newest last-checkpoint files are kept.
-        Assert.Single(Directory.GetFiles(run.Path, "last-*.safetensors"));
+        // The newest two last-checkpoints are kept (the older one is the fallback for a damaged newest one).
+        Assert.Equal(["last-0001.safetensors", "last-0002.safetensors"], Directory.GetFiles(run.Path, "last-*.safetensors").Select(Path.GetFileName).Order());
     }
 
     [Fact]
@@ -110,5 +110,52 @@ public class ClassifierTrainerTests : IClassFixture<ClassifierTrainerTests.Prepa
         var e = Assert.Throws<XraySynth.Classifier.Models.CheckpointMismatchException>(() =>
             ClassifierEvaluator.Run(new EvaluateOptions { Model = result.RunDir, Test = Path.Combine(_data.Dir, "test.csv"), Device = DeviceChoice.Cpu }));
         Assert.Contains("features.denseblock4", e.Message);
+    }
+
+    /// <summary>Replaces one tensor of a checkpoint with <paramref name="replacement"/>, as a damaged or hostile file would.</summary>
+    private static void Tamper(string file, string key, TorchSharp.torch.Tensor replacement)
+    {
+        var state = XraySynth.SafetensorsFile.Load(file);
+        state[key] = replacement;
+        using var stream = File.Create(file);
+        TorchSharp.PyBridge.Safetensors.SaveStateDict(stream, state, leaveOpen: false);
+    }
+
+    [Theory]
+    [InlineData(false)]   // a broadcastable [1,1,1,1] in place of the first conv weight
+    [InlineData(true)]    // int32 bytes in place of a float32 weight
+    public void Resume_DamagedNewestCheckpoint_IsReportedAndSkippedForThePreviousOne(bool int32)
+    {
+        using var tmp = new TempDir();
+        var first = ClassifierTrainer.Run(Options(tmp.Path));
+        var last = Path.Combine(first.RunDir, "last-0002.safetensors");
+        var key = "features.conv0.weight";
+        var shape = XraySynth.SafetensorsFile.Load(last)[key].shape;
+        Tamper(last, key, int32 ? TorchSharp.torch.ones(shape, TorchSharp.torch.int32) : TorchSharp.torch.ones(1, 1, 1, 1));
+        var bestBefore = File.ReadAllBytes(Path.Combine(first.RunDir, ClassifierModelInfo.BestWeights));
+
+        var resumed = ClassifierTrainer.Run(Options(tmp.Path) with { Epochs = 3 }, resume: first.RunDir);
+
+        var log = File.ReadAllText(Path.Combine(resumed.RunDir, RunFolder.LogFile));
+        Assert.Contains("checkpoint last.json is damaged and was skipped", log);
+        Assert.Contains(key, log);
+        Assert.Contains(int32 ? "Int32" : "[1, 1, 1, 1]", log);
+        Assert.Contains("resumed after epoch 1", log);
+        Assert.Equal([1, 2, 3], new RunFolder(resumed.RunDir).ReadStats().Select(o => o["epoch"]!.GetValue<int>()));
+        // best.safetensors holds a network of the right shapes, never the tampered tensor.
+        using var model = ClassifierModelInfo.LoadBest(resumed.RunDir, out _);
+        Assert.Equal(shape, model.state_dict()[key].shape);
+        Assert.NotEmpty(bestBefore);
+    }
+
+    [Fact]
+    public void Resume_EveryCheckpointDamaged_IsAnErrorNotAFreshStart()
+    {
+        using var tmp = new TempDir();
+        var first = ClassifierTrainer.Run(Options(tmp.Path));
+        foreach (var f in Directory.GetFiles(first.RunDir, "last-*.safetensors"))
+            File.WriteAllBytes(f, [1, 2, 3]);
+        var e = Assert.Throws<DataException>(() => ClassifierTrainer.Run(Options(tmp.Path) with { Epochs = 3 }, resume: first.RunDir));
+        Assert.Contains("no intact classifier checkpoint", e.Message);
     }
 }
