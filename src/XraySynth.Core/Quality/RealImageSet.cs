@@ -84,7 +84,7 @@ public sealed class RealImageSet : IDisposable
         {
             zip = new DatasetZipReader(full);
             var patients = ReadSources(full);
-            images = zip.ImageNames.Select(n => new RealImage(n, zip.Labels is { } l && l.TryGetValue(n, out var v) ? v : null, patients?.GetValueOrDefault(n))).ToList();
+            images = zip.ImageNames.Select(n => new RealImage(n, zip.Labels is { } l && l.ByName.TryGetValue(n, out var v) ? v : null, patients?.GetValueOrDefault(n))).ToList();
         }
         var tag = Path.GetFileNameWithoutExtension(full);
         if (label is { } wanted)
