@@ -1,9 +1,6 @@
-using System.Globalization;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
-using CsvHelper;
-using CsvHelper.Configuration;
 using XraySynth.Data;
 using XraySynth.Imaging;
 
@@ -217,8 +214,7 @@ public sealed class RealImageSet : IDisposable
         var path = Path.ChangeExtension(zipPath, null) + "-sources.csv";
         if (!File.Exists(path)) return null;
         var map = new Dictionary<string, string>(StringComparer.Ordinal);
-        using var reader = new StreamReader(path);
-        using var csv = new CsvReader(reader, new CsvConfiguration(CultureInfo.InvariantCulture) { MissingFieldFound = null });
+        using var csv = Csv.Open(path);
         if (!csv.Read() || !csv.ReadHeader() || csv.HeaderRecord is not { } header || !header.Contains("entry") || !header.Contains("patient"))
             throw new DataException($"{path}: expected the header 'entry,source,patient,label' written by 'xraysynth prepare'.");
         while (csv.Read())
