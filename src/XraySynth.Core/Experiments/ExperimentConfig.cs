@@ -123,9 +123,9 @@ public sealed record ExperimentConfig
         }
         if (root is null) throw new DataException($"{file}: empty config.");
         var shape = new ConfigShape();
-        shape.Check(root, typeof(ExperimentConfig), nullable: false, "$");
+        var readable = shape.Check(root, typeof(ExperimentConfig), nullable: false, "$") && !shape.Incomplete;
         var problems = shape.Problems;
-        if (!shape.Incomplete)
+        if (readable)
         {
             // The well-formed rest is read, so the value checks below report alongside the shape problems.
             ExperimentConfig config;

@@ -68,6 +68,8 @@ public class ExperimentConfigTests
         Assert.Contains("$.seeds", Assert.Throws<DataException>(() => ExperimentConfig.Load(Write(tmp, Valid.Replace("[0, 1, 2]", "\"three\"")))).Message);
         Assert.Contains("$.arms: missing (required)", Assert.Throws<DataException>(() => ExperimentConfig.Load(Write(tmp, """{ "name": "x", "data": { "mura": "m" } }"""))).Message);
         Assert.Contains("not found", Assert.Throws<DataException>(() => ExperimentConfig.Load(tmp.Combine("none.json"))).Message);
+        Assert.Contains("$: [] is not an object", Assert.Throws<DataException>(() => ExperimentConfig.Load(Write(tmp, "[]"))).Message);
+        Assert.Contains("not valid JSON", Assert.Throws<DataException>(() => ExperimentConfig.Load(Write(tmp, "{ \"name\": "))).Message);
     }
 
     [Fact]
