@@ -41,8 +41,7 @@ public static class DemoCommand
             PhantomsCommand.Run(new PhantomOptions { OutDir = phantomDir, Patients = patients, Parts = ["shoulder"], Seed = 0, MaxSide = 256 }, output, cancel);
 
         output.WriteLine($"[2/2] the study: {ConfigPath}");
-        var config = ExperimentConfig.Load(ConfigPath);
-        config = config with { Data = config.Data with { Mura = phantomDir } };
+        var config = ExperimentConfig.Load(ConfigPath, c => c with { Data = c.Data with { Mura = phantomDir } });
         int code = ExperimentCommand.Run(config, root, resume: true, dryRun: false, device, output, cancel);
         output.WriteLine($"demo: done in {clock.Elapsed:mm\\:ss}. Open {Path.Combine(root, config.Name, ExperimentReport.HtmlFile)}");
         return code;

@@ -45,7 +45,7 @@ public static class DatasetPreparer
         var clsSettings = new PreprocessSettings(options.ClassifierSize, 1, options.Fit, options.Contrast);
         var skipped = new List<InputProblem>(catalog.Problems);
         var manifests = new Dictionary<DataSplit, List<ManifestRow>> { [DataSplit.Train] = [], [DataSplit.Val] = [], [DataSplit.Test] = [] };
-        var ganSources = new List<string>();
+        var ganSources = new List<object?[]>();
         int resumed = 0, done = 0;
         var zipName = GanZipName(options.Resolution, options.Channels);
 
@@ -79,7 +79,7 @@ public static class DatasetPreparer
                     if (r.GanPng is not null)
                     {
                         var entry = zip.Add(r.GanPng, image.Label);
-                        ganSources.Add($"{entry},{image.RelativePath},{image.Patient},{image.Label}");
+                        ganSources.Add([entry, image.RelativePath, image.Patient, image.Label]);
                     }
                 }
                 done += n;
@@ -93,8 +93,7 @@ public static class DatasetPreparer
 
         foreach (var (split, rows) in manifests)
             Manifest.Write(Path.Combine(outDir, $"{split.ToString().ToLowerInvariant()}.csv"), rows);
-        AtomicFile.WriteAllText(Path.Combine(outDir, Path.ChangeExtension(zipName, null) + "-sources.csv"),
-            "entry,source,patient,label\n" + string.Join("", ganSources.Select(s => s + "\n")));
+        Csv.Write(Path.Combine(outDir, Path.ChangeExtension(zipName, null) + "-sources.csv"), ["entry", "source", "patient", "label"], ganSources);
 
         var elapsed = clock.Elapsed.TotalSeconds;
         var ganRows = manifests[DataSplit.Train];

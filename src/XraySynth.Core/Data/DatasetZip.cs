@@ -112,13 +112,21 @@ public sealed class DatasetZipReader : IDisposable
             .Where(IsImage)
             .Order(StringComparer.Ordinal)
             .ToList();
-        Labels = ReadLabels();
+        try
+        {
+            Labels = ReadLabels();
+        }
+        catch
+        {
+            _zip.Dispose();   // a refused dataset.json must not keep the zip open
+            throw;
+        }
     }
 
     public string Path { get; }
     public IReadOnlyList<string> ImageNames { get; }
-    /// <summary>Label per image name, or null when the dataset has no labels.</summary>
-    public IReadOnlyDictionary<string, int>? Labels { get; }
+    /// <summary>The checked dataset.json labels, or null when the dataset has no labels.</summary>
+    public DatasetLabels? Labels { get; }
 
     /// <summary>An entry's bytes, at most <see cref="MaxEntryBytes"/>. The sizes the zip declares are not trusted: the
     /// bytes are read through a bounded stream and must match the declared size exactly.</summary>
@@ -198,7 +206,7 @@ public sealed class DatasetZipReader : IDisposable
         throw new KeyNotFoundException(entryName);
     }
 
-    private Dictionary<string, int>? ReadLabels()
+    private DatasetLabels? ReadLabels()
     {
         if (!_entries.ContainsKey("dataset.json")) return null;
         var json = ReadEntry("dataset.json", MaxLabelsBytes);
@@ -211,16 +219,7 @@ public sealed class DatasetZipReader : IDisposable
         {
             throw new DataException($"{Path}: dataset.json is not valid JSON ({e.Message}).");
         }
-        if (root?["labels"] is not JsonArray arr) return null;
-        var labels = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var item in arr)
-        {
-            if (item is not JsonArray pair || pair.Count != 2 || pair[0] is null)
-                throw new DataException($"{Path}: dataset.json labels must be [name, label] pairs, got {item?.ToJsonString()}");
-            if (pair[1] is null) continue;
-            labels[pair[0]!.GetValue<string>().Replace('\\', '/')] = pair[1]!.GetValue<int>();
-        }
-        return labels;
+        return DatasetLabels.Parse(root, ImageNames, Path);
     }
 
     private static bool IsImage(string name) =>

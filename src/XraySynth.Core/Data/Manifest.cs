@@ -1,6 +1,3 @@
-using System.Globalization;
-using CsvHelper;
-using CsvHelper.Configuration;
 
 namespace XraySynth.Data;
 
@@ -19,8 +16,7 @@ public static class Manifest
 
     public static void Write(string file, IEnumerable<ManifestRow> rows) => AtomicFile.Write(file, stream =>
     {
-        using var writer = new StreamWriter(stream, leaveOpen: true);
-        using var csv = new CsvWriter(writer, new CsvConfiguration(CultureInfo.InvariantCulture) { NewLine = "\n" });
+        using var csv = Csv.Writer(stream);
         foreach (var h in Header) csv.WriteField(h);
         csv.NextRecord();
         foreach (var r in rows)
@@ -38,9 +34,7 @@ public static class Manifest
     public static List<ManifestRow> Read(string file)
     {
         if (!File.Exists(file)) throw new DataException($"{file}: manifest not found. fix: run 'xraysynth prepare' first or check the path.");
-        var config = new CsvConfiguration(CultureInfo.InvariantCulture) { HasHeaderRecord = true, MissingFieldFound = null };
-        using var reader = new StreamReader(file);
-        using var csv = new CsvReader(reader, config);
+        using var csv = Csv.Open(file);
         if (!csv.Read() || !csv.ReadHeader() || !Header.All(h => csv.HeaderRecord!.Contains(h)))
             throw new DataException($"{file}: not a manifest (expected the header '{string.Join(",", Header)}').");
         var unknown = csv.HeaderRecord!.Except(Header).ToList();

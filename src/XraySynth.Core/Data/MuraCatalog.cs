@@ -1,6 +1,3 @@
-using System.Globalization;
-using CsvHelper;
-using CsvHelper.Configuration;
 
 namespace XraySynth.Data;
 
@@ -143,16 +140,7 @@ public sealed class MuraCatalog
 
     private static IEnumerable<(int Line, string[] Fields)> ReadCsv(string path)
     {
-        var config = new CsvConfiguration(CultureInfo.InvariantCulture)
-        {
-            HasHeaderRecord = false,
-            MissingFieldFound = null,
-            BadDataFound = null,
-            IgnoreBlankLines = true,
-            DetectColumnCountChanges = false,
-        };
-        using var reader = new StreamReader(path);
-        using var csv = new CsvReader(reader, config);
+        using var csv = Csv.Open(path, hasHeader: false, lenient: true);
         while (csv.Read())
             yield return (csv.Parser.RawRow, csv.Parser.Record ?? []);
     }

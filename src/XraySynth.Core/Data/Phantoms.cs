@@ -61,11 +61,12 @@ public static class Phantoms
         {
             var name = split.ToString().ToLowerInvariant();
             var mine = jobs.Where(j => j.Split == split).ToList();
-            AtomicFile.WriteAllText(Path.Combine(datasetDir, $"{name}_image_paths.csv"),
-                string.Concat(mine.Select(j => $"{MuraCatalog.DatasetFolderName}/{j.RelativePath}\n")));
-            AtomicFile.WriteAllText(Path.Combine(datasetDir, $"{name}_labeled_studies.csv"),
-                string.Concat(mine.Select(j => (Study: j.RelativePath[..(j.RelativePath.LastIndexOf('/') + 1)], j.Label)).Distinct()
-                    .Select(s => $"{MuraCatalog.DatasetFolderName}/{s.Study},{s.Label}\n")));
+            // MURA's CSVs have no header.
+            Csv.Write(Path.Combine(datasetDir, $"{name}_image_paths.csv"), null,
+                mine.Select(j => new object?[] { $"{MuraCatalog.DatasetFolderName}/{j.RelativePath}" }));
+            Csv.Write(Path.Combine(datasetDir, $"{name}_labeled_studies.csv"), null,
+                mine.Select(j => (Study: j.RelativePath[..(j.RelativePath.LastIndexOf('/') + 1)], j.Label)).Distinct()
+                    .Select(s => new object?[] { $"{MuraCatalog.DatasetFolderName}/{s.Study}", s.Label }));
         }
         return new PhantomSummary(datasetDir, o.Patients, studies, jobs.Count, positives,
             jobs.Count(j => j.Split == MuraSplit.Train), jobs.Count(j => j.Split == MuraSplit.Valid));

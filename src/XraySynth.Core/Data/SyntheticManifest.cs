@@ -1,6 +1,4 @@
 using System.Globalization;
-using CsvHelper;
-using CsvHelper.Configuration;
 
 namespace XraySynth.Data;
 
@@ -17,8 +15,7 @@ public static class SyntheticManifest
 
     public static void Write(string file, IEnumerable<SyntheticRow> rows) => AtomicFile.Write(file, stream =>
     {
-        using var writer = new StreamWriter(stream, leaveOpen: true);
-        using var csv = new CsvWriter(writer, new CsvConfiguration(CultureInfo.InvariantCulture) { NewLine = "\n" });
+        using var csv = Csv.Writer(stream);
         foreach (var h in Header) csv.WriteField(h);
         csv.NextRecord();
         foreach (var r in rows)
@@ -36,9 +33,7 @@ public static class SyntheticManifest
         var file = Path.Combine(folder, FileName);
         if (!File.Exists(file))
             throw new DataException($"{file}: not found. fix: pass a folder written by 'xraysynth gan generate' (it holds {FileName}).");
-        var config = new CsvConfiguration(CultureInfo.InvariantCulture) { HasHeaderRecord = true, MissingFieldFound = null };
-        using var reader = new StreamReader(file);
-        using var csv = new CsvReader(reader, config);
+        using var csv = Csv.Open(file);
         if (!csv.Read() || !csv.ReadHeader() || !Header.All(h => csv.HeaderRecord!.Contains(h)))
             throw new DataException($"{file}: not a generation manifest (expected the header '{string.Join(",", Header)}').");
         var rows = new List<SyntheticRow>();

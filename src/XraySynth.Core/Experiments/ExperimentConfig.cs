@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using XraySynth.Data;
 
@@ -105,65 +106,131 @@ public sealed record ExperimentConfig
         AllowTrailingCommas = true,
     };
 
-    /// <summary>Reads and validates a config; relative paths are resolved against the config file's folder.</summary>
-    public static ExperimentConfig Load(string file)
+    /// <summary>Reads and validates a config; relative paths are resolved against the config file's folder. Every
+    /// problem (unknown keys, nulls, wrong types, values that cannot work) is reported at once, naming the file.
+    /// <paramref name="adjust"/> changes the config before its values are checked (the demo points data.mura at its phantoms).</summary>
+    public static ExperimentConfig Load(string file, Func<ExperimentConfig, ExperimentConfig>? adjust = null)
     {
         if (!File.Exists(file)) throw new DataException($"{file}: experiment config not found.");
-        ExperimentConfig? config;
+        JsonNode? root;
         try
         {
-            config = JsonSerializer.Deserialize<ExperimentConfig>(File.ReadAllText(file), ReadOptions);
+            root = JsonNode.Parse(File.ReadAllText(file), documentOptions: new JsonDocumentOptions
+            {
+                CommentHandling = JsonCommentHandling.Skip,
+                AllowTrailingCommas = true,
+            });
         }
         catch (JsonException e)
         {
-            throw new DataException($"{file}: {Explain(e)}");
+            throw new DataException($"{file}: not valid JSON: {e.Message}");
         }
-        if (config is null) throw new DataException($"{file}: empty config.");
-        var baseDir = Path.GetDirectoryName(Path.GetFullPath(file))!;
-        string? Resolve(string? p) => p is null ? null : Path.GetFullPath(Path.Combine(baseDir, p));
-        config = config with
+        if (root is null) throw new DataException($"{file}: empty config.");
+        var shape = new ConfigShape();
+        var readable = shape.Check(root, typeof(ExperimentConfig), nullable: false, "$") && !shape.Incomplete;
+        var problems = shape.Problems;
+        if (readable)
         {
-            Data = config.Data with { Mura = Resolve(config.Data.Mura), Prepared = Resolve(config.Data.Prepared) },
-            Gan = config.Gan with { Snapshots = config.Gan.Snapshots.ToDictionary(kv => kv.Key, kv => Resolve(kv.Value)!), Transfer = Resolve(config.Gan.Transfer) },
-            Classifier = config.Classifier with { Weights = Resolve(config.Classifier.Weights) },
-        };
-        var problems = config.Problems();
-        if (problems.Count > 0)
-            throw new DataException($"{file}: invalid experiment config:\n  - {string.Join("\n  - ", problems)}");
-        return config;
+            // The well-formed rest is read, so the value checks below report alongside the shape problems.
+            ExperimentConfig config;
+            try
+            {
+                config = root.Deserialize<ExperimentConfig>(ReadOptions)!;
+            }
+            catch (JsonException e)
+            {
+                throw new DataException($"{file}: {Explain(e)}");
+            }
+            var baseDir = Path.GetDirectoryName(Path.GetFullPath(file))!;
+            string? Resolve(string? p) => p is null ? null : Path.GetFullPath(Path.Combine(baseDir, p));
+            config = config with
+            {
+                Data = config.Data with { Mura = Resolve(config.Data.Mura), Prepared = Resolve(config.Data.Prepared) },
+                Gan = config.Gan with { Snapshots = config.Gan.Snapshots.ToDictionary(kv => kv.Key, kv => Resolve(kv.Value)!), Transfer = Resolve(config.Gan.Transfer) },
+                Classifier = config.Classifier with { Weights = Resolve(config.Classifier.Weights) },
+            };
+            if (adjust is not null) config = adjust(config);
+            problems.AddRange(config.Problems());
+            if (problems.Count == 0) return config;
+        }
+        throw new DataException($"{file}: invalid experiment config ({problems.Count} problem{(problems.Count == 1 ? "" : "s")}):\n  - " +
+                                $"{string.Join("\n  - ", problems)}\nfix: correct these keys (see configs/mura-shoulder.json for a complete example).");
     }
 
-    /// <summary>Every value that cannot work, as "key: problem" lines.</summary>
+    /// <summary>Every value that cannot work, as "key: problem" lines. One line per rule; add new rules here.</summary>
     public List<string> Problems()
     {
         var p = new List<string>();
-        if (string.IsNullOrWhiteSpace(Name) || Name.IndexOfAny(['/', '\\']) >= 0) p.Add("name: a non-empty word without slashes");
-        if ((Data.Mura is null) == (Data.Prepared is null)) p.Add("data: give exactly one of 'mura' (a MURA root) or 'prepared' (a folder written by prepare)");
+        void Need(bool ok, string problem) { if (!ok) p.Add(problem); }
+        var presets = XraySynth.Gan.Networks.NetworkPresets.Names;
+
+        Need(IsPlainFolderName(Name), $"name: '{Name}' is not a plain folder name (letters, digits, '-', '_', '.'; not '.' or '..'; no slashes)");
+
+        Need((Data.Mura is null) != (Data.Prepared is null), "data: give exactly one of 'mura' (a MURA root) or 'prepared' (a folder written by prepare)");
+        if (Data.Mura is not null) Need(MuraFolderProblem(Data.Mura) is null, $"data.mura: {MuraFolderProblem(Data.Mura)}");
+        if (Data.Prepared is not null)
+            foreach (var f in new[] { "train.csv", "val.csv", "test.csv" })
+                Need(File.Exists(Path.Combine(Data.Prepared, f)), $"data.prepared: {Path.Combine(Data.Prepared, f)} not found (pass a folder written by 'xraysynth prepare')");
+        Need(Data.Parts.Count > 0, "data.parts: at least one study type");
         foreach (var part in Data.Parts.Where(x => !MuraPaths.Parts.Contains(x))) p.Add($"data.parts: unknown study type '{part}' (use {string.Join(", ", MuraPaths.Parts)})");
-        if (Data.Resolution < 4 || Data.Resolution > 1024 || (Data.Resolution & (Data.Resolution - 1)) != 0) p.Add($"data.resolution: {Data.Resolution} is not a power of two from 4 to 1024");
-        if (Gan.Mode is not ("conditional" or "per-class" or "snapshots")) p.Add($"gan.mode: '{Gan.Mode}' (use conditional, per-class or snapshots)");
+        Need(Data.Parts.Distinct().Count() == Data.Parts.Count, "data.parts: a study type is listed twice");
+        Need(Data.Resolution is >= 4 and <= 1024 && (Data.Resolution & (Data.Resolution - 1)) == 0, $"data.resolution: {Data.Resolution} is not a power of two from 4 to 1024");
+        Need(Data.ClassifierSize is >= 16 and <= 2048, $"data.classifierSize: {Data.ClassifierSize} (use 16..2048)");
+        Need(Data.ValFraction is >= 0 and < 1, $"data.valFraction: {Data.ValFraction} (use at least 0 and below 1)");
+
+        Need(Gan.Mode is "conditional" or "per-class" or "snapshots", $"gan.mode: '{Gan.Mode}' (use conditional, per-class or snapshots)");
         if (Gan.Mode == "snapshots")
         {
             var keys = Gan.Snapshots.Keys.Order().ToList();
-            if (!(keys.SequenceEqual(["conditional"]) || keys.SequenceEqual(["negative", "positive"])))
-                p.Add("gan.snapshots: give {\"conditional\": DIR} or {\"positive\": DIR, \"negative\": DIR}");
+            Need(keys.SequenceEqual(["conditional"]) || keys.SequenceEqual(["negative", "positive"]), "gan.snapshots: give {\"conditional\": DIR} or {\"positive\": DIR, \"negative\": DIR}");
             foreach (var (k, v) in Gan.Snapshots.Where(kv => !Directory.Exists(kv.Value))) p.Add($"gan.snapshots.{k}: folder {v} not found");
         }
-        if (Gan.Aug is not ("ada" or "fixed" or "noaug")) p.Add($"gan.aug: '{Gan.Aug}' (use ada, fixed or noaug)");
-        if (Gan.Kimg < 1) p.Add("gan.kimg: at least 1");
-        if (Synthetic.Trunc is < 0 or > 1) p.Add($"synthetic.trunc: {Synthetic.Trunc} (use 0..1)");
-        if (Arms.Count == 0) p.Add("arms: at least one arm (e.g. {\"name\": \"baseline\", \"perClass\": 0})");
-        foreach (var dup in Arms.GroupBy(a => a.Name).Where(g => g.Count() > 1)) p.Add($"arms: the name '{dup.Key}' is used twice");
+        Need(presets.Contains(Gan.Cfg), $"gan.cfg: '{Gan.Cfg}' (use {string.Join(", ", presets)})");
+        Need(Gan.Aug is "ada" or "fixed" or "noaug", $"gan.aug: '{Gan.Aug}' (use ada, fixed or noaug)");
+        Need(Gan.Kimg >= 1, $"gan.kimg: {Gan.Kimg} (at least 1)");
+        Need(Gan.Batch is null or >= 2, $"gan.batch: {Gan.Batch} (at least 2; leave it out for the preset's)");
+        Need(Gan.Snap >= 1, $"gan.snap: {Gan.Snap} (at least 1 tick between snapshots)");
+
+        Need(Synthetic.Trunc is >= 0 and <= 1, $"synthetic.trunc: {Synthetic.Trunc} (use 0..1)");
+        Need(Synthetic.Sharpen >= 0, $"synthetic.sharpen: {Synthetic.Sharpen} (at least 0)");
+
+        Need(Arms.Count > 0, "arms: at least one arm (e.g. {\"name\": \"baseline\", \"perClass\": 0})");
+        foreach (var a in Arms.Where(a => string.IsNullOrWhiteSpace(a.Name))) p.Add("arms: every arm needs a non-empty name");
+        foreach (var dup in Arms.GroupBy(a => ExperimentResults.SafeName(a.Name)).Where(g => g.Count() > 1)) p.Add($"arms: the names {string.Join(" and ", dup.Select(a => $"'{a.Name}'"))} share the folder arms/{dup.Key}");
         foreach (var a in Arms.Where(a => a.PerClass < 0 || (a.Balance && a.PerClass > 0))) p.Add($"arms.{a.Name}: perClass must be ≥ 0, and not set together with balance");
-        if (!Arms.Any(a => a.PerClass == 0 && !a.Balance)) p.Add("arms: one arm must be the baseline (perClass 0) so the others can be compared to it");
-        if (Seeds.Count == 0 || Seeds.Distinct().Count() != Seeds.Count) p.Add("seeds: distinct classifier seeds, at least one (3 or more for a paired test)");
-        try { XraySynth.Classifier.Models.ClassifierModels.Parse(Classifier.Arch); }
-        catch (ArgumentException) { p.Add($"classifier.arch: '{Classifier.Arch}' (use {string.Join(", ", XraySynth.Classifier.Models.ClassifierModels.Names)})"); }
-        if (Classifier.Weights is not null && !File.Exists(Classifier.Weights)) p.Add($"classifier.weights: file {Classifier.Weights} not found");
-        if (Classifier.Loss is not ("weighted-bce" or "bce" or "focal")) p.Add($"classifier.loss: '{Classifier.Loss}' (use weighted-bce, bce or focal)");
-        if (Classifier.Epochs < 1 || Classifier.Batch < 2 || Classifier.Lr <= 0 || Classifier.Size < 32) p.Add("classifier: epochs ≥ 1, batch ≥ 2, lr > 0, size ≥ 32");
-        if (Evaluation.Bootstrap < 100) p.Add("evaluation.bootstrap: at least 100 replicates");
+        Need(Arms.Any(a => a.PerClass == 0 && !a.Balance), "arms: one arm must be the baseline (perClass 0) so the others can be compared to it");
+        Need(Seeds.Count > 0 && Seeds.Distinct().Count() == Seeds.Count, "seeds: distinct classifier seeds, at least one (3 or more for a paired test)");
+
+        Need(XraySynth.Classifier.Models.ClassifierModels.Names.Contains(Classifier.Arch.Trim(), StringComparer.OrdinalIgnoreCase), $"classifier.arch: '{Classifier.Arch}' (use {string.Join(", ", XraySynth.Classifier.Models.ClassifierModels.Names)})");
+        Need(Classifier.Weights is null || File.Exists(Classifier.Weights), $"classifier.weights: file {Classifier.Weights} not found");
+        Need(Classifier.Loss is "weighted-bce" or "bce" or "focal", $"classifier.loss: '{Classifier.Loss}' (use weighted-bce, bce or focal)");
+        Need(Classifier.Epochs >= 1, $"classifier.epochs: {Classifier.Epochs} (at least 1)");
+        Need(Classifier.Batch >= 2, $"classifier.batch: {Classifier.Batch} (at least 2)");
+        Need(Classifier.Lr is > 0 and < 1, $"classifier.lr: {Classifier.Lr} (above 0 and below 1)");
+        Need(Classifier.Size is >= 32 and <= 2048, $"classifier.size: {Classifier.Size} (use 32..2048)");
+        Need(Classifier.Patience >= 1, $"classifier.patience: {Classifier.Patience} (at least 1 epoch without a better validation score)");
+
+        Need(Evaluation.Bootstrap >= 100, $"evaluation.bootstrap: {Evaluation.Bootstrap} (at least 100 replicates)");
+        Need(Evaluation.Threshold is > 0 and < 1, $"evaluation.threshold: {Evaluation.Threshold} (between 0 and 1, both excluded)");
         return p;
+    }
+
+    /// <summary>A name that is one folder under --out: never '.', '..', a path, hidden, or with control characters.</summary>
+    public static bool IsPlainFolderName(string? name) =>
+        !string.IsNullOrWhiteSpace(name) && name.Length <= 100 && name is not ("." or "..") && !name.StartsWith('.')
+        && name.Trim() == name && name.All(ch => char.IsLetterOrDigit(ch) || ch is '-' or '_' or '.');
+
+    private static string? MuraFolderProblem(string root)
+    {
+        try
+        {
+            MuraCatalog.FindDatasetDir(root);
+            return null;
+        }
+        catch (DataException e)
+        {
+            return e.Message;
+        }
     }
 
     /// <summary>The JSON reader's complaint, with the valid keys where a key was unknown.</summary>

@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using CsvHelper;
-using CsvHelper.Configuration;
 using XraySynth.Data;
 using XraySynth.Imaging;
 
@@ -32,8 +30,7 @@ public static class AuditFiles
         string R(double v) => v.ToString("R", CultureInfo.InvariantCulture);
         AtomicFile.Write(output.Csv, stream =>
         {
-            using var writer = new StreamWriter(stream, leaveOpen: true);
-            using var csv = new CsvWriter(writer, new CsvConfiguration(CultureInfo.InvariantCulture) { NewLine = "\n" });
+            using var csv = Csv.Writer(stream);
             foreach (var h in Header) csv.WriteField(h);
             csv.NextRecord();
             foreach (var r in audit.Rows)
@@ -69,8 +66,7 @@ public static class AuditFiles
     {
         if (!File.Exists(csvPath))
             throw new DataException($"{csvPath}: not found. fix: pass the memorization.csv that 'xraysynth gan metrics --metrics memorization' wrote.");
-        using var reader = new StreamReader(csvPath);
-        using var csv = new CsvReader(reader, new CsvConfiguration(CultureInfo.InvariantCulture) { MissingFieldFound = null });
+        using var csv = Csv.Open(csvPath);
         if (!csv.Read() || !csv.ReadHeader() || csv.HeaderRecord is not { } header || !header.Contains("file") || !header.Contains("flagged"))
             throw new DataException($"{csvPath}: not a memorisation audit (expected the columns 'file' and 'flagged').");
         var flags = new Dictionary<string, bool>(StringComparer.Ordinal);

@@ -1,6 +1,4 @@
 using System.Globalization;
-using CsvHelper;
-using CsvHelper.Configuration;
 using XraySynth.Data;
 
 namespace XraySynth.Quality;
@@ -48,8 +46,7 @@ public static class MemorizationFilter
     /// <summary>The rows of an earlier <see cref="DroppedFile"/> (the manifest's columns).</summary>
     private static List<SyntheticRow> ReadDropped(string path)
     {
-        using var reader = new StreamReader(path);
-        using var csv = new CsvReader(reader, new CsvConfiguration(CultureInfo.InvariantCulture) { MissingFieldFound = null });
+        using var csv = Csv.Open(path);
         if (!csv.Read() || !csv.ReadHeader() || !SyntheticManifest.Header.All(h => csv.HeaderRecord!.Contains(h)))
             throw new DataException($"{path}: expected the header '{string.Join(",", SyntheticManifest.Header)}'. fix: delete or repair it.");
         var rows = new List<SyntheticRow>();

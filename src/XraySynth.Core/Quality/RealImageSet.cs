@@ -1,8 +1,7 @@
 using System.Globalization;
+using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
-using CsvHelper;
-using CsvHelper.Configuration;
 using XraySynth.Data;
 using XraySynth.Imaging;
 
@@ -83,7 +82,7 @@ public sealed class RealImageSet : IDisposable
         {
             zip = new DatasetZipReader(full);
             var patients = ReadSources(full);
-            images = zip.ImageNames.Select(n => new RealImage(n, zip.Labels is { } l && l.TryGetValue(n, out var v) ? v : null, patients?.GetValueOrDefault(n))).ToList();
+            images = zip.ImageNames.Select(n => new RealImage(n, zip.Labels is { } l && l.ByName.TryGetValue(n, out var v) ? v : null, patients?.GetValueOrDefault(n))).ToList();
         }
         var tag = Path.GetFileNameWithoutExtension(full);
         if (label is { } wanted)
@@ -214,8 +213,7 @@ public sealed class RealImageSet : IDisposable
         var path = Path.ChangeExtension(zipPath, null) + "-sources.csv";
         if (!File.Exists(path)) return null;
         var map = new Dictionary<string, string>(StringComparer.Ordinal);
-        using var reader = new StreamReader(path);
-        using var csv = new CsvReader(reader, new CsvConfiguration(CultureInfo.InvariantCulture) { MissingFieldFound = null });
+        using var csv = Csv.Open(path);
         if (!csv.Read() || !csv.ReadHeader() || csv.HeaderRecord is not { } header || !header.Contains("entry") || !header.Contains("patient"))
             throw new DataException($"{path}: expected the header 'entry,source,patient,label' written by 'xraysynth prepare'.");
         while (csv.Read())

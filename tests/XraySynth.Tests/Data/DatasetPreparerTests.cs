@@ -33,8 +33,8 @@ public class DatasetPreparerTests
         Assert.Equal("00000/img00000000.png", zip.ImageNames[0]);
         Assert.Equal(0, DatasetZipReader.CompressionMethod(zipPath, zip.ImageNames[0]));   // stored, as the official tool writes
         Assert.NotNull(zip.Labels);
-        Assert.Equal(train.Count(r => r.Label == 1), zip.Labels!.Values.Count(l => l == 1));
-        Assert.Equal(report.GanImages.Positive, zip.Labels.Values.Count(l => l == 1));
+        Assert.Equal(train.Count(r => r.Label == 1), zip.Labels!.ByName.Values.Count(l => l == 1));
+        Assert.Equal(report.GanImages.Positive, zip.Labels.ByName.Values.Count(l => l == 1));
         var img = ImageCodec.Decode(zip.ReadEntry(zip.ImageNames[^1]), "entry");
         Assert.Equal((32, 32), (img.Width, img.Height));
         Assert.Equal(0, ImageCodec.EncodePng(img)[25]);   // grey PNG
@@ -42,7 +42,7 @@ public class DatasetPreparerTests
         // Labels of the zip follow the sources file and the manifest, in order.
         var sources = File.ReadAllLines(Path.Combine(outDir, "gan-32-sources.csv")).Skip(1).Select(l => l.Split(',')).ToList();
         Assert.Equal(zip.ImageNames, sources.Select(s => s[0]));
-        Assert.All(sources, s => Assert.Equal(int.Parse(s[3]), zip.Labels[s[0]]));
+        Assert.All(sources, s => Assert.Equal(int.Parse(s[3]), zip.Labels.ByName[s[0]]));
         Assert.All(sources, s => Assert.StartsWith("train/", s[1]));
 
         // Classifier images exist at the classifier size; test = MURA valid only; patients never shared.

@@ -18,7 +18,7 @@ public class DatasetZipReaderTests
         using var tmp = new TempDir();
         using var reader = new DatasetZipReader(Write(tmp, ZipFixtures.Dataset(3)));
         Assert.Equal(3, reader.ImageNames.Count);
-        Assert.Equal(1, reader.Labels!["00000/img00000001.png"]);
+        Assert.Equal(1, reader.Labels!.ByName["00000/img00000001.png"]);
         Assert.Equal(0x89, reader.ReadEntry(reader.ImageNames[2])[0]);
     }
 

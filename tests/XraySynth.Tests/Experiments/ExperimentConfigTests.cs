@@ -20,6 +20,7 @@ public class ExperimentConfigTests
 
     private static string Write(TempDir tmp, string json)
     {
+        Directory.CreateDirectory(tmp.Combine("mura", "MURA-v1.1", "train"));   // data.mura must exist
         var path = tmp.Combine("exp.json");
         File.WriteAllText(path, json);
         return path;
@@ -65,7 +66,101 @@ public class ExperimentConfigTests
     {
         using var tmp = new TempDir();
         Assert.Contains("$.seeds", Assert.Throws<DataException>(() => ExperimentConfig.Load(Write(tmp, Valid.Replace("[0, 1, 2]", "\"three\"")))).Message);
-        Assert.Contains("arms", Assert.Throws<DataException>(() => ExperimentConfig.Load(Write(tmp, """{ "name": "x", "data": { "mura": "m" } }"""))).Message);
+        Assert.Contains("$.arms: missing (required)", Assert.Throws<DataException>(() => ExperimentConfig.Load(Write(tmp, """{ "name": "x", "data": { "mura": "m" } }"""))).Message);
         Assert.Contains("not found", Assert.Throws<DataException>(() => ExperimentConfig.Load(tmp.Combine("none.json"))).Message);
+        Assert.Contains("$: [] is not an object", Assert.Throws<DataException>(() => ExperimentConfig.Load(Write(tmp, "[]"))).Message);
+        Assert.Contains("not valid JSON", Assert.Throws<DataException>(() => ExperimentConfig.Load(Write(tmp, "{ \"name\": "))).Message);
+    }
+
+    [Fact]
+    public void Load_EveryProblem_IsListedAtOnceWithTheFile()
+    {
+        using var tmp = new TempDir();
+        var json = Valid
+            .Replace("\"name\": \"t\"", "\"name\": \"..\"")
+            .Replace("\"mura\": \"mura\"", "\"mura\": \"no-such-folder\"")
+            .Replace("\"cfg\": \"smoke\"", "\"cfg\": \"smokey\", \"snap\": 0")
+            .Replace("\"epochs\": 2", "\"epochs\": 2, \"patience\": -1, \"epochz\": 3")
+            .Replace("\"seeds\": [0, 1, 2],", "\"seeds\": [0, 1, 2], \"synthetic\": null, \"evaluation\": { \"threshold\": 1.5, \"bootstrap\": \"many\" },");
+        var e = Assert.Throws<DataException>(() => ExperimentConfig.Load(Write(tmp, json)));
+        Assert.StartsWith(tmp.Combine("exp.json") + ": invalid experiment config (9 problems)", e.Message);
+        foreach (var expected in new[]
+                 {
+                     "$.synthetic: null is not allowed here",
+                     "$.classifier.epochz: unknown key. Did you mean 'epochs'?",
+                     "$.evaluation.bootstrap: \"many\" is not an integer",
+                     "name: '..' is not a plain folder name",
+                     "data.mura: " + tmp.Combine("no-such-folder") + ": MURA folder not found",
+                     "gan.cfg: 'smokey' (use auto, stylegan2",
+                     "gan.snap: 0",
+                     "classifier.patience: -1",
+                     "evaluation.threshold: 1.5",
+                 })
+            Assert.Contains(expected, e.Message);
+    }
+
+    [Theory]
+    [InlineData("..")]
+    [InlineData(".")]
+    [InlineData("../escape")]
+    [InlineData("a/b")]
+    [InlineData("/abs")]
+    [InlineData(".hidden")]
+    [InlineData(" padded")]
+    [InlineData("")]
+    public void Load_NameThatIsNotOneFolder_IsRefused(string name)
+    {
+        using var tmp = new TempDir();
+        var e = Assert.Throws<DataException>(() => ExperimentConfig.Load(Write(tmp, Valid.Replace("\"name\": \"t\"", $"\"name\": \"{name}\""))));
+        Assert.Contains("is not a plain folder name", e.Message);
+    }
+
+    [Theory]
+    [InlineData("\"threshold\": 0", "evaluation.threshold: 0")]
+    [InlineData("\"threshold\": 1", "evaluation.threshold: 1")]
+    [InlineData("\"bootstrap\": 10", "evaluation.bootstrap: 10")]
+    public void Load_EvaluationOutOfRange_IsRefused(string evaluation, string expected)
+    {
+        using var tmp = new TempDir();
+        var json = Valid.Replace("\"seeds\": [0, 1, 2],", $"\"seeds\": [0, 1, 2], \"evaluation\": {{ {evaluation} }},");
+        Assert.Contains(expected, Assert.Throws<DataException>(() => ExperimentConfig.Load(Write(tmp, json))).Message);
+    }
+
+    [Fact]
+    public void Load_PreparedFolderWithoutManifests_IsRefused()
+    {
+        using var tmp = new TempDir();
+        Directory.CreateDirectory(tmp.Combine("prep"));
+        var json = Valid.Replace("\"mura\": \"mura\"", "\"prepared\": \"prep\"");
+        var e = Assert.Throws<DataException>(() => ExperimentConfig.Load(Write(tmp, json)));
+        Assert.Contains("data.prepared: " + tmp.Combine("prep", "train.csv") + " not found", e.Message);
+    }
+
+    [Fact]
+    public void DryRun_BadConfig_ExitsTwoBeforeAnyFolderIsMade()
+    {
+        using var tmp = new TempDir();
+        var config = Write(tmp, Valid.Replace("\"name\": \"t\"", "\"name\": \"../outside\""));
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = XraySynth.Cli.Cli.Run(["experiment", "--config", config, "--out", tmp.Combine("runs"), "--dry-run"], output, error);
+        Assert.Equal(2, code);
+        Assert.Contains("exp.json: invalid experiment config", error.ToString() + output.ToString());
+        Assert.False(Directory.Exists(tmp.Combine("runs")));
+        Assert.False(Directory.Exists(tmp.Combine("outside")));
+    }
+
+    [Fact]
+    public void ShippedConfigs_HaveAValidShape()
+    {
+        // The shipped configs point at data that is not here; only their keys and values are checked.
+        foreach (var name in new[] { "demo.json", "mura-shoulder.json" })
+        {
+            var path = Path.Combine(AppContext.BaseDirectory, "configs", name);
+            var e = Record.Exception(() => ExperimentConfig.Load(path, c => c with { Data = c.Data with { Mura = null, Prepared = null }, Classifier = c.Classifier with { Weights = null } }));
+            var problems = Assert.IsType<DataException>(e).Message;
+            Assert.Contains("(1 problem)", problems);   // only: give exactly one of mura or prepared
+            Assert.Contains("data: give exactly one of", problems);
+        }
     }
 }

@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using CsvHelper;
-using CsvHelper.Configuration;
 using XraySynth.Data;
 
 namespace XraySynth.Classifier.Evaluation;
@@ -41,8 +39,7 @@ public static class EvaluationFiles
     /// <summary>Writes the predictions, probabilities in round-trip precision.</summary>
     public static void WritePredictions(string path, IEnumerable<ImagePrediction> predictions) => AtomicFile.Write(path, stream =>
     {
-        using var writer = new StreamWriter(stream, leaveOpen: true);
-        using var csv = new CsvWriter(writer, CultureInfo.InvariantCulture);
+        using var csv = Csv.Writer(stream);
         foreach (var h in PredictionsHeader) csv.WriteField(h);
         csv.NextRecord();
         foreach (var p in predictions)
@@ -59,9 +56,7 @@ public static class EvaluationFiles
     public static List<ImagePrediction> ReadPredictions(string path)
     {
         if (!File.Exists(path)) throw new DataException($"{path}: predictions file not found.");
-        var config = new CsvConfiguration(CultureInfo.InvariantCulture) { HasHeaderRecord = true, MissingFieldFound = null };
-        using var reader = new StreamReader(path);
-        using var csv = new CsvReader(reader, config);
+        using var csv = Csv.Open(path);
         if (!csv.Read() || !csv.ReadHeader() || !PredictionsHeader.All(h => csv.HeaderRecord!.Contains(h)))
             throw new DataException($"{path}: not a predictions file (expected the header '{string.Join(",", PredictionsHeader)}').");
         var rows = new List<ImagePrediction>();

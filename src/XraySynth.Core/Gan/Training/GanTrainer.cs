@@ -94,6 +94,7 @@ public sealed class GanTrainer
             var setup = BuildSetup(options, data, transferNets);
             var run = RunFolder.Create(options.OutRoot, RunKind, options.Desc ?? DefaultDesc(options, data));
             run.WriteOptions(new GanRunOptions(options, setup));
+            Warn(run, data.Warnings, say);
             var trainer = new GanTrainer(options, setup, run, data, device, progress, say);
             return trainer.Train(null, cancel, source);
         }
@@ -101,6 +102,16 @@ public sealed class GanTrainer
         {
             source?.Dispose();
             data.Dispose();
+        }
+    }
+
+    /// <summary>Tells the user and the run's log.txt about every warning line.</summary>
+    private static void Warn(RunFolder run, IEnumerable<string> warnings, Action<string>? say)
+    {
+        foreach (var w in warnings)
+        {
+            say?.Invoke($"warning: {w}");
+            run.Log($"warning: {w}");
         }
     }
 
@@ -209,6 +220,7 @@ public sealed class GanTrainer
                     $"(G: {DescribeArchitecture(architecture.G)} vs {DescribeArchitecture(setup.G)}). fix: resume with the " +
                     "options and data the run was started with.");
             }
+            Warn(run, data.Warnings, say);
             var trainer = new GanTrainer(resolved, setup, run, data, device, progress, say);
             return trainer.Train((reader, checkpoint), cancel);
         }

@@ -39,6 +39,9 @@ public sealed class TrainingSet : IDisposable
     /// <summary>uint8 [N, C, H, W] (device or host memory).</summary>
     public Tensor Images { get; }
 
+    /// <summary>What the dataset's labels hold that the official loader tolerates (one line each), for the run's log.</summary>
+    public IReadOnlyList<string> Warnings { get; private init; } = [];
+
     /// <summary>One-hot labels [N, c_dim] on the training device, or null when unconditional.</summary>
     public Tensor? Labels { get; }
 
@@ -89,21 +92,23 @@ public sealed class TrainingSet : IDisposable
                 "fix: prepare the dataset with labels, or train without " + flag + ".");
         }
         int[]? rawLabels = null;
+        var warnings = new List<string>();
+        var cDim = 0;
         if (zip.Labels is { } labels && (cond || label is not null))
         {
-            var missing = names.FirstOrDefault(n => !labels.ContainsKey(n));
-            if (missing is not null)
-                throw new DataException($"{zipPath}: dataset.json has no label for {missing}. fix: rerun 'xraysynth prepare'.");
+            if (labels.Unlabelled.Count > 0)
+                throw new DataException($"{zipPath}: dataset.json has no label for {labels.Unlabelled.Count} image(s) (first: {labels.Unlabelled[0]}). " +
+                                        "fix: rerun 'xraysynth prepare', or train without --cond/--label.");
+            warnings.AddRange(labels.Warnings);
             if (label is { } keep)
             {
                 var wanted = keep == LabelFilter.Positive ? 1 : 0;
-                names = names.Where(n => labels[n] == wanted).ToList();
+                names = names.Where(n => labels.ByName[n] == wanted).ToList();
                 if (names.Count == 0)
                     throw new DataException($"--label {keep.ToString().ToLowerInvariant()}: {zipPath} has no image with label {wanted}.");
             }
-            rawLabels = names.Select(n => labels[n]).ToArray();
-            if (rawLabels.Any(l => l < 0))
-                throw new DataException($"{zipPath}: dataset.json labels must be class indices 0, 1, ...");
+            rawLabels = names.Select(n => labels.ByName[n]).ToArray();
+            if (cond) cDim = labels.ClassCount;
         }
 
         // Read sequentially (the zip is not thread-safe), decode in parallel.
@@ -166,14 +171,12 @@ public sealed class TrainingSet : IDisposable
         var storage = device.type == DeviceType.CPU || pixels.LongLength <= DeviceBytesLimit ? device : CPU;
         var images = tensor(pixels, [names.Count, channels, res, res]).to(storage).DetachFromDisposeScope();
         Tensor? onehot = null;
-        var cDim = 0;
         if (cond)
         {
-            cDim = rawLabels!.Max() + 1;
             onehot = nn.functional.one_hot(tensor(rawLabels!.Select(l => (long)l).ToArray()), cDim)
                 .to(ScalarType.Float32).to(device).DetachFromDisposeScope();
         }
-        return new TrainingSet(zipPath, names, res, channels, cDim, mirror, images, onehot, rawLabels, device);
+        return new TrainingSet(zipPath, names, res, channels, cDim, mirror, images, onehot, rawLabels, device) { Warnings = warnings };
     }
 
     /// <summary>Real images [B, C, H, W] in [−1, 1] on the training device for dataset indices (mirrored included).</summary>
