@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using XraySynth.Classifier.Training;
 using XraySynth.Data;
 
 namespace XraySynth.Experiments;
@@ -65,6 +66,7 @@ public sealed record ArmConfig
 public sealed record ClassifierConfig
 {
     public string Arch { get; init; } = "densenet169";
+    /// <summary>ImageNet weights: "imagenet" (torchvision's, fetched and verified) or a file relative to the config.</summary>
     public string? Weights { get; init; }
     public int Size { get; init; } = 224;
     public int Epochs { get; init; } = 20;
@@ -121,7 +123,7 @@ public sealed record ExperimentConfig
         {
             Data = config.Data with { Mura = Resolve(config.Data.Mura), Prepared = Resolve(config.Data.Prepared) },
             Gan = config.Gan with { Snapshots = config.Gan.Snapshots.ToDictionary(kv => kv.Key, kv => Resolve(kv.Value)!) },
-            Classifier = config.Classifier with { Weights = Resolve(config.Classifier.Weights) },
+            Classifier = config.Classifier with { Weights = config.Classifier.Weights is { } w && ClassifierTrainer.IsNamedWeights(w) ? w : Resolve(config.Classifier.Weights) },
         };
         var problems = config.Problems();
         if (problems.Count > 0)
@@ -155,7 +157,7 @@ public sealed record ExperimentConfig
         if (Seeds.Count == 0 || Seeds.Distinct().Count() != Seeds.Count) p.Add("seeds: distinct classifier seeds, at least one (3 or more for a paired test)");
         try { XraySynth.Classifier.Models.ClassifierModels.Parse(Classifier.Arch); }
         catch (ArgumentException) { p.Add($"classifier.arch: '{Classifier.Arch}' (use {string.Join(", ", XraySynth.Classifier.Models.ClassifierModels.Names)})"); }
-        if (Classifier.Weights is not null && !File.Exists(Classifier.Weights)) p.Add($"classifier.weights: file {Classifier.Weights} not found");
+        if (Classifier.Weights is not null && !ClassifierTrainer.IsNamedWeights(Classifier.Weights) && !File.Exists(Classifier.Weights)) p.Add($"classifier.weights: file {Classifier.Weights} not found");
         if (Classifier.Loss is not ("weighted-bce" or "bce" or "focal")) p.Add($"classifier.loss: '{Classifier.Loss}' (use weighted-bce, bce or focal)");
         if (Classifier.Epochs < 1 || Classifier.Batch < 2 || Classifier.Lr <= 0 || Classifier.Size < 32) p.Add("classifier: epochs ≥ 1, batch ≥ 2, lr > 0, size ≥ 32");
         if (Evaluation.Bootstrap < 100) p.Add("evaluation.bootstrap: at least 100 replicates");
