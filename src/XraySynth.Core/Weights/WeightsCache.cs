@@ -170,16 +170,19 @@ public sealed partial class WeightsCache(WeightsCacheOptions options)
         foreach (var dir in Options.TorchHubDirectories)
             yield return Path.Combine(dir, source.FileName);
         var exact = DnnlibFileName(source.Url);
+        var md5 = exact[..exact.IndexOf('_')];
+        var suffix = exact[md5.Length..];
         foreach (var dir in Options.DnnlibDirectories)
         {
-            yield return Path.Combine(dir, exact);
-            // The same file fetched by the official code from another address (a mirror): any "<md5>_<name>".
             if (!Directory.Exists(dir)) continue;
-            var suffix = exact[exact.IndexOf('_')..];
+            // As dnnlib looks it up: "<md5 of the URL>_*" (the name part comes from the final, redirected URL) ...
+            foreach (var hit in Directory.EnumerateFiles(dir, md5 + "_*").Order(StringComparer.Ordinal))
+                yield return hit;
+            // ... then the same file fetched by the official code from another address (a mirror): "<md5>_<name>".
             foreach (var other in Directory.EnumerateFiles(dir, "*" + suffix).Order(StringComparer.Ordinal))
             {
                 var name = Path.GetFileName(other);
-                if (name != exact && name.Length == 32 + suffix.Length && !name.StartsWith("tmp_", StringComparison.Ordinal))
+                if (!name.StartsWith(md5, StringComparison.Ordinal) && name.Length == md5.Length + suffix.Length)
                     yield return other;
             }
         }
@@ -344,10 +347,8 @@ public sealed partial class WeightsCache(WeightsCacheOptions options)
         while (true)
         {
             // The stall timeout: each read must bring bytes within Options.Timeout.
-            var read = body.ReadAsync(buffer, cancel).AsTask();
-            if (!read.Wait(Options.Timeout, cancel))
-                throw new TimeoutException($"no data for {Options.Timeout.TotalSeconds:G} s");
-            var n = read.GetAwaiter().GetResult();
+            // (WaitAsync throws TimeoutException; the read's own errors come through unwrapped.)
+            var n = body.ReadAsync(buffer, cancel).AsTask().WaitAsync(Options.Timeout, cancel).GetAwaiter().GetResult();
             if (n == 0) break;
             stream.Write(buffer, 0, n);
             have += n;
