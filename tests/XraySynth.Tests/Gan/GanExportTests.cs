@@ -97,21 +97,55 @@ public sealed class GanExportTests : IDisposable
         using var ms = new MemoryStream();
         using (var s = pkl.Open()) s.CopyTo(ms);
         var bytes = ms.ToArray();
-        // Every GLOBAL opcode ('c' module\nname\n): torch's weights_only unpickler refuses anything else.
-        var globals = new HashSet<string>();
-        for (var i = 0; i < bytes.Length; i++)
-        {
-            if (bytes[i] != (byte)'c') continue;
-            var end1 = Array.IndexOf(bytes, (byte)'\n', i + 1);
-            var end2 = end1 < 0 ? -1 : Array.IndexOf(bytes, (byte)'\n', end1 + 1);
-            if (end2 < 0) continue;
-            var module = Encoding.ASCII.GetString(bytes, i + 1, end1 - i - 1);
-            var name = Encoding.ASCII.GetString(bytes, end1 + 1, end2 - end1 - 1);
-            if (module is "torch._utils" or "collections" or "torch" or "array" or "builtins" || module.StartsWith("numpy", StringComparison.Ordinal))
-                globals.Add(module + "." + name);
-        }
+        var (ops, globals) = Walk(bytes);
         Assert.Contains("torch._utils._rebuild_tensor_v2", globals);
         Assert.All(globals, gl => Assert.Contains(gl, new[] { "torch._utils._rebuild_tensor_v2", "collections.OrderedDict", "torch.FloatStorage" }));
+        // The opcodes torch 1.13's weights_only unpickler implements (torch/_weights_only_unpickler.py); it has no
+        // BINFLOAT, so default kwargs must carry no floats.
+        const string known = "c\x81R b a e s u ( t \x85\x86\x87 N \x88\x89 ) ] } \x8f J K M X U Q \x8a h j q r \x80 .";
+        var allowed = known.Replace(" ", "");
+        Assert.All(ops, op => Assert.True(allowed.Contains((char)op), $"opcode 0x{op:x2} ('{(char)op}') is not read by torch 1.13 weights_only"));
+    }
+
+    /// <summary>The opcodes of a protocol-2 pickle and its GLOBALs ("module.name"); fails on an opcode it does not know.</summary>
+    private static (List<byte> Ops, HashSet<string> Globals) Walk(byte[] b)
+    {
+        var ops = new List<byte>();
+        var globals = new HashSet<string>();
+        var i = 0;
+        int Line()
+        {
+            var end = Array.IndexOf(b, (byte)'\n', i);
+            var start = i;
+            i = end + 1;
+            return end - start;
+        }
+        while (i < b.Length)
+        {
+            var op = b[i++];
+            ops.Add(op);
+            switch ((char)op)
+            {
+                case 'c':
+                    var m0 = i; var ml = Line(); var n0 = i; var nl = Line();
+                    globals.Add(Encoding.ASCII.GetString(b, m0, ml) + "." + Encoding.ASCII.GetString(b, n0, nl));
+                    break;
+                case 'X': i += 4 + BitConverter.ToInt32(b, i); break;          // BINUNICODE
+                case 'U': i += 1 + b[i]; break;                                // SHORT_BINSTRING
+                case '\x8a': i += 1 + b[i]; break;                             // LONG1
+                case 'J': case 'r': case 'j': i += 4; break;                   // BININT, LONG_BINPUT, LONG_BINGET
+                case 'K': case 'q': case 'h': i += 1; break;                   // BININT1, BINPUT, BINGET
+                case 'M': i += 2; break;                                       // BININT2
+                case 'G': i += 8; break;                                       // BINFLOAT
+                case '\x80': i += 1; break;                                    // PROTO
+                case '.': return (ops, globals);
+                default:
+                    Assert.True("\x81Rbaesu(t\x85\x86\x87N\x88\x89)]}\x8fQ".Contains((char)op), $"unknown pickle opcode 0x{op:x2} at {i - 1}");
+                    break;
+            }
+        }
+        Assert.Fail("no STOP opcode");
+        return (ops, globals);
     }
 
     [Fact]

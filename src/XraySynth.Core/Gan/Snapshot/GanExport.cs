@@ -136,6 +136,9 @@ public static class GanExport
         },
     };
 
+    // The official MappingNetwork defaults.
+    private const double OfficialLrMultiplier = 0.01, OfficialWAvgBeta = 0.995;
+
     private static Dictionary<string, object?> MappingKwargs(MappingConfig m, bool withWAvg)
     {
         var kwargs = new Dictionary<string, object?>
@@ -144,9 +147,11 @@ public static class GanExport
             ["embed_features"] = m.EmbedFeatures,
             ["layer_features"] = m.LayerFeatures,
             ["activation"] = Name(m.Activation),
-            ["lr_multiplier"] = m.LrMultiplier,
         };
-        if (withWAvg) kwargs["w_avg_beta"] = m.WAvgBeta;
+        // Floats only where they differ from the official defaults: torch 1.x's weights_only unpickler has no
+        // BINFLOAT opcode, so a float would make the whole file unreadable there.
+        if (m.LrMultiplier != OfficialLrMultiplier) kwargs["lr_multiplier"] = m.LrMultiplier;
+        if (withWAvg && m.WAvgBeta != OfficialWAvgBeta) kwargs["w_avg_beta"] = m.WAvgBeta;
         return kwargs;
     }
 
