@@ -59,7 +59,8 @@ public static class Cli
     private static string? UserError(Exception e) => e switch
     {
         Data.DataException or Imaging.ImageDecodeException or DeviceException or Gan.Snapshot.SnapshotException
-            or Classifier.Models.CheckpointMismatchException or Classifier.Models.CheckpointFormatException => e.Message,
+            or Classifier.Models.CheckpointMismatchException or Classifier.Models.CheckpointFormatException
+            or Weights.WeightsException => e.Message,
         AggregateException { InnerExceptions.Count: > 0 } a => UserError(a.InnerExceptions[0]),
         UnauthorizedAccessException or DirectoryNotFoundException => $"{e.Message} fix: check the path and its permissions.",
         IOException io when io.HResult == 28 || io.Message.Contains("No space", StringComparison.Ordinal) => $"{e.Message} fix: free disk space and rerun (finished work is kept).",

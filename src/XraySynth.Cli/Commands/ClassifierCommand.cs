@@ -26,7 +26,7 @@ public static class ClassifierCommand
         var data = new Option<string>("--data") { Description = "Folder written by 'prepare' (train.csv, val.csv and their images).", Required = true, HelpName = "PREPARED_DIR" };
         var outRoot = new Option<string>("--out") { Description = "Folder for run folders (NNNNN-classifier-<desc>/).", DefaultValueFactory = _ => "runs", HelpName = "RUNS" };
         var arch = new Option<string>("--arch") { Description = "densenet169 (MURA baseline), densenet121, densenet201, resnet18, resnet50, densenet-smoke (tiny, for CPU tests).", DefaultValueFactory = _ => "densenet169" };
-        var weights = new Option<string?>("--weights") { Description = "ImageNet checkpoint: torchvision .pth (e.g. densenet169-b2777c0a.pth) or .safetensors. Without it: random initialisation.", HelpName = "FILE" };
+        var weights = new Option<string?>("--weights") { Description = "ImageNet weights: 'imagenet' (torchvision's checkpoint of --arch, downloaded once, SHA-256 verified, reused from the torch.hub cache) or a file: torchvision .pth (e.g. densenet169-b2777c0a.pth) or .safetensors. Without it: random initialisation.", HelpName = "imagenet|FILE" };
         var synthetic = new Option<string[]>("--synthetic") { Description = "'gan generate' folder(s) whose images join the training set (never validation or test).", HelpName = "DIR", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [] };
         var synCount = new Option<int?>("--synthetic-count") { Description = "Synthetic images to add in all (default: all)." };
         var synPerClass = new Option<int?>("--synthetic-per-class") { Description = "Synthetic images to add per class (normal and abnormal each)." };
@@ -58,7 +58,7 @@ public static class ClassifierCommand
                 Data = Path.GetFullPath(parse.GetValue(data)!),
                 OutRoot = Path.GetFullPath(parse.GetValue(outRoot)!),
                 Arch = parse.GetValue(arch)!,
-                Weights = parse.GetValue(weights) is { } w ? Path.GetFullPath(w) : null,
+                Weights = parse.GetValue(weights) is { } w ? (ClassifierTrainer.IsNamedWeights(w) ? w : Path.GetFullPath(w)) : null,
                 Synthetic = parse.GetValue(synthetic)!.Select(Path.GetFullPath).ToList(),
                 SyntheticCount = parse.GetValue(synCount),
                 SyntheticPerClass = parse.GetValue(synPerClass),

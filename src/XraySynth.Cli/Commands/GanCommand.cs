@@ -19,6 +19,7 @@ public static class GanCommand
         cmd.Subcommands.Add(GanImportCommand.Create());
         cmd.Subcommands.Add(CreateSummary());
         cmd.Subcommands.Add(CreateGenerate());
+        cmd.Subcommands.Add(CreateExport());
         cmd.Subcommands.Add(GanMetricsCommand.Create());
         cmd.Subcommands.Add(GanMetricsCommand.CreateFilter());
         return cmd;
@@ -73,6 +74,31 @@ public static class GanCommand
                 r.OutputShape is null ? "-" : $"[{string.Join(", ", r.OutputShape)}]", r.OutputDtype ?? "-");
         table.Add("total", summary.TotalParameters.ToString("N0", CultureInfo.InvariantCulture), summary.TotalBuffers.ToString("N0", CultureInfo.InvariantCulture), "", "");
         table.Write(output);
+    }
+
+    private static Command CreateExport()
+    {
+        var network = new Option<string>("--network") { Description = "Snapshot folder written by 'gan train'.", Required = true, HelpName = "SNAPSHOT" };
+        var outFile = new Option<string>("--out") { Description = "The PyTorch file to write (torch.save zip format).", Required = true, HelpName = "FILE.pt" };
+        var only = new Option<string?>("--only") { Description = "Write just this network's flat state_dict: G, D or G_ema (default: all three plus the official constructor kwargs).", HelpName = "G|D|G_ema" };
+        var cmd = new Command("export",
+            "Write a snapshot's networks as a PyTorch file with the official key names, loadable without XraySynth and without running code: " +
+            "d = torch.load(f, weights_only=True); G = training.networks.Generator(**d['G_kwargs']); G.load_state_dict(d['G_ema']).")
+        {
+            network, outFile, only,
+        };
+        cmd.SetAction(parse =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var which = parse.GetValue(only);
+            if (which is not null && which is not (Gan.Snapshot.GanSnapshot.G or Gan.Snapshot.GanSnapshot.D or Gan.Snapshot.GanSnapshot.GEma))
+                throw new Data.DataException($"--only {which}: use G, D or G_ema.");
+            var file = Path.GetFullPath(parse.GetValue(outFile)!);
+            var count = Gan.Snapshot.GanExport.Write(parse.GetValue(network)!, file, which);
+            output.WriteLine($"wrote {file}: {count} tensors ({which ?? "G, D, G_ema + G_kwargs, D_kwargs"})");
+            return ExitCodes.Ok;
+        });
+        return cmd;
     }
 
     private static Command CreateGenerate()

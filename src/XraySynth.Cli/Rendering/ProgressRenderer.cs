@@ -13,11 +13,13 @@ public static class ProgressRenderer
         bool terminal = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
         if (!terminal) return work(new LineProgress(output, title));
         T result = default!;
+        var units = new Dictionary<int, string>();      // task id -> unit ("img", "B", ...)
+        string UnitOf(ProgressTask task) { lock (units) return units.GetValueOrDefault(task.Id, "img"); }
         AnsiConsole.Progress()
             .AutoClear(false)
             .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new CountColumn(),
-                     new RateColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new CountColumn(UnitOf),
+                     new RateColumn(UnitOf), new ElapsedTimeColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {
                 var tasks = new Dictionary<string, ProgressTask>();
@@ -26,7 +28,10 @@ public static class ProgressRenderer
                     lock (tasks)
                     {
                         if (!tasks.TryGetValue(info.Stage, out var task))
+                        {
                             tasks[info.Stage] = task = ctx.AddTask(info.Stage == title ? title : $"{title}: {info.Stage}", maxValue: Math.Max(1, info.Total));
+                            lock (units) units[task.Id] = info.Unit;
+                        }
                         task.MaxValue = Math.Max(1, info.Total);
                         task.Value = info.Done;
                     }
@@ -71,25 +76,32 @@ public static class ProgressRenderer
                 if (!due || p.Done == _lastDone) return;
                 double t = now - _stageStart;
                 double rate = t > 0.05 ? p.Done / t : 0;
-                var speed = rate > 0 ? $", {rate:F1} {p.Unit}/s" : "";
+                var speed = rate > 0 ? $", {Amount(rate, p.Unit)}/s" : "";
                 var eta = rate > 0 && p.Done < p.Total ? $", ETA {TimeSpan.FromSeconds((p.Total - p.Done) / rate):hh\\:mm\\:ss}" : "";
                 var stage = p.Stage == title ? title : $"{title}: {p.Stage}";
-                output.WriteLine($"{stage} {p.Done}/{p.Total} {p.Unit} ({100.0 * p.Done / Math.Max(1, p.Total):F0}%){speed}{eta}");
+                var count = p.Unit == Bytes ? $"{Amount(p.Done, p.Unit)}/{Amount(p.Total, p.Unit)}" : $"{p.Done}/{p.Total} {p.Unit}";
+                output.WriteLine($"{stage} {count} ({100.0 * p.Done / Math.Max(1, p.Total):F0}%){speed}{eta}");
                 _lastPrint = now;
                 _lastDone = p.Done;
             }
         }
     }
 
-    private sealed class CountColumn : ProgressColumn
+    /// <summary>The unit of byte counts (downloads), shown in MB.</summary>
+    private const string Bytes = "B";
+
+    private static string Amount(double value, string unit) =>
+        unit == Bytes ? $"{value / 1e6:F1} MB" : $"{value:F1} {unit}";
+
+    private sealed class CountColumn(Func<ProgressTask, string> unitOf) : ProgressColumn
     {
         public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime) =>
-            new Text($"{task.Value:F0}/{task.MaxValue:F0}");
+            new Text(unitOf(task) == Bytes ? $"{task.Value / 1e6:F1}/{task.MaxValue / 1e6:F1} MB" : $"{task.Value:F0}/{task.MaxValue:F0}");
     }
 
-    private sealed class RateColumn : ProgressColumn
+    private sealed class RateColumn(Func<ProgressTask, string> unitOf) : ProgressColumn
     {
         public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime) =>
-            new Text(task.Speed is { } s ? $"{s:F1} img/s" : "", new Style(Color.Grey));
+            new Text(task.Speed is { } s ? $"{Amount(s, unitOf(task))}/s" : "", new Style(Color.Grey));
     }
 }

@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using XraySynth.Classifier.Training;
 using XraySynth.Data;
 
 namespace XraySynth.Experiments;
@@ -70,6 +71,7 @@ public sealed record ArmConfig
 public sealed record ClassifierConfig
 {
     public string Arch { get; init; } = "densenet169";
+    /// <summary>ImageNet weights: "imagenet" (torchvision's, fetched and verified) or a file relative to the config.</summary>
     public string? Weights { get; init; }
     public int Size { get; init; } = 224;
     public int Epochs { get; init; } = 20;
@@ -147,7 +149,7 @@ public sealed record ExperimentConfig
             {
                 Data = config.Data with { Mura = Resolve(config.Data.Mura), Prepared = Resolve(config.Data.Prepared) },
                 Gan = config.Gan with { Snapshots = config.Gan.Snapshots.ToDictionary(kv => kv.Key, kv => Resolve(kv.Value)!), Transfer = Resolve(config.Gan.Transfer) },
-                Classifier = config.Classifier with { Weights = Resolve(config.Classifier.Weights) },
+                Classifier = config.Classifier with { Weights = config.Classifier.Weights is { } w && ClassifierTrainer.IsNamedWeights(w) ? w : Resolve(config.Classifier.Weights) },
             };
             if (adjust is not null) config = adjust(config);
             problems.AddRange(config.Problems());
@@ -202,7 +204,7 @@ public sealed record ExperimentConfig
         Need(Seeds.Count > 0 && Seeds.Distinct().Count() == Seeds.Count, "seeds: distinct classifier seeds, at least one (3 or more for a paired test)");
 
         Need(XraySynth.Classifier.Models.ClassifierModels.Names.Contains(Classifier.Arch.Trim(), StringComparer.OrdinalIgnoreCase), $"classifier.arch: '{Classifier.Arch}' (use {string.Join(", ", XraySynth.Classifier.Models.ClassifierModels.Names)})");
-        Need(Classifier.Weights is null || File.Exists(Classifier.Weights), $"classifier.weights: file {Classifier.Weights} not found");
+        Need(Classifier.Weights is null || ClassifierTrainer.IsNamedWeights(Classifier.Weights) || File.Exists(Classifier.Weights), $"classifier.weights: file {Classifier.Weights} not found");
         Need(Classifier.Loss is "weighted-bce" or "bce" or "focal", $"classifier.loss: '{Classifier.Loss}' (use weighted-bce, bce or focal)");
         Need(Classifier.Epochs >= 1, $"classifier.epochs: {Classifier.Epochs} (at least 1)");
         Need(Classifier.Batch >= 2, $"classifier.batch: {Classifier.Batch} (at least 2)");

@@ -1,4 +1,5 @@
 using XraySynth.Data;
+using XraySynth.Weights;
 using static TorchSharp.torch;
 
 namespace XraySynth.Quality;
@@ -11,35 +12,28 @@ public static class FeatureDetectors
     public const string InceptionVariable = "XRAYSYNTH_INCEPTION";
 
     /// <summary>Environment variable naming XraySynth's cache folder (default <c>~/.cache/xraysynth</c>).</summary>
-    public const string CacheVariable = "XRAYSYNTH_CACHE";
-
-    /// <summary>Where NVIDIA publishes the FID Inception network.</summary>
-    public const string InceptionUrl = "https://nvlabs-fi-cdn.nvidia.com/stylegan2-ada-pytorch/pretrained/metrics/inception-2015-12-05.pt";
+    public const string CacheVariable = CacheFolder.Variable;
 
     /// <summary>XraySynth's cache folder: <c>$XRAYSYNTH_CACHE</c>, else <c>~/.cache/xraysynth</c>.</summary>
-    public static string CacheRoot()
-    {
-        var env = Environment.GetEnvironmentVariable(CacheVariable);
-        if (!string.IsNullOrEmpty(env)) return Path.GetFullPath(env);
-        return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "xraysynth");
-    }
+    public static string CacheRoot() => CacheFolder.Root();
 
-    /// <summary>Opens the detector <paramref name="spec"/> on <paramref name="device"/>.</summary>
+    /// <summary>Opens the detector <paramref name="spec"/> on <paramref name="device"/>. <c>inception</c> is
+    /// <c>$XRAYSYNTH_INCEPTION</c> when set, else NVIDIA's file from <see cref="WeightsCache"/> (reused from the official
+    /// code's dnnlib cache, or downloaded once and verified; <paramref name="progress"/> sees the download).</summary>
     /// <exception cref="DataException">Unknown spelling, missing or unreadable file (the message says how to fix it).</exception>
-    public static IFeatureDetector Open(string spec, Device? device = null)
+    /// <exception cref="WeightsException">The Inception file could not be downloaded (the message names the URL and the folder).</exception>
+    public static IFeatureDetector Open(string spec, Device? device = null, IProgress<ProgressInfo>? progress = null,
+        CancellationToken cancel = default)
     {
         device ??= CPU;
         var s = spec.Trim();
         if (s.Equals("builtin", StringComparison.OrdinalIgnoreCase)) return new BuiltinDetector(device);
         if (s.Equals("inception", StringComparison.OrdinalIgnoreCase))
         {
-            var found = FindInception()
-                ?? throw new DataException(
-                    $"--detector inception: {TorchScriptDetector.InceptionFileName} not found (looked at ${InceptionVariable}, " +
-                    $"{Path.Combine(CacheRoot(), TorchScriptDetector.InceptionFileName)} and the official code's download cache ~/.cache/dnnlib/downloads). " +
-                    $"fix: download it once from {InceptionUrl} and pass --detector FILE.pt (or put it in {CacheRoot()}), " +
-                    "or use --detector builtin (works offline; its numbers are not comparable to published FIDs).");
-            return TorchScriptDetector.Load(found, device);
+            var path = Environment.GetEnvironmentVariable(InceptionVariable) is { Length: > 0 } env
+                ? env       // named explicitly: a missing file is reported by the loader
+                : WeightsCache.FromEnvironment().Resolve(InceptionSource, progress, cancel);
+            return TorchScriptDetector.Load(path, device);
         }
         if (s.StartsWith("classifier:", StringComparison.OrdinalIgnoreCase))
         {
@@ -52,23 +46,6 @@ public static class FeatureDetectors
         throw new DataException($"--detector '{spec}': expected inception, builtin, classifier:RUN or the path of a TorchScript .pt file.");
     }
 
-    /// <summary>NVIDIA's Inception file where users keep it: <c>$XRAYSYNTH_INCEPTION</c>, the XraySynth cache folder,
-    /// or the official code's download cache (<c>$DNNLIB_CACHE_DIR/downloads</c>, <c>~/.cache/dnnlib/downloads</c>,
-    /// where it is stored as <c>&lt;md5&gt;_inception-2015-12-05.pt</c>). Null when none is there.</summary>
-    public static string? FindInception()
-    {
-        var env = Environment.GetEnvironmentVariable(InceptionVariable);
-        if (!string.IsNullOrEmpty(env)) return env;   // named explicitly: a missing file is reported by the loader
-        var ours = Path.Combine(CacheRoot(), TorchScriptDetector.InceptionFileName);
-        if (File.Exists(ours)) return ours;
-        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-        var dnnlib = Environment.GetEnvironmentVariable("DNNLIB_CACHE_DIR");
-        foreach (var dir in new[] { dnnlib is { Length: > 0 } ? Path.Combine(dnnlib, "downloads") : null, Path.Combine(home, ".cache", "dnnlib", "downloads") })
-        {
-            if (dir is null || !Directory.Exists(dir)) continue;
-            var hit = Directory.EnumerateFiles(dir, "*_" + TorchScriptDetector.InceptionFileName).Order(StringComparer.Ordinal).FirstOrDefault();
-            if (hit is not null) return hit;
-        }
-        return null;
-    }
+    /// <summary>NVIDIA's FID Inception network in <see cref="WeightsRegistry"/>.</summary>
+    public static WeightsSource InceptionSource => WeightsRegistry.Find("inception")!;
 }

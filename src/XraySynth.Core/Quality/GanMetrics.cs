@@ -109,7 +109,7 @@ public static class GanMetrics
         if (o.Metrics.Count == 0) throw new DataException("--metrics: name at least one of fid, kid, pr, memorization.");
         var clock = Stopwatch.StartNew();
         var device = TorchRuntime.Select(o.Device);
-        using var detector = FeatureDetectors.Open(o.Detector, device);     // first: a missing detector file is the likeliest error
+        using var detector = FeatureDetectors.Open(o.Detector, device, progress, cancel);     // first: a missing detector file is the likeliest error
 
         // The synthetic side decides the class and resolution the reals are taken at.
         SyntheticImages synthetic;

@@ -35,7 +35,8 @@ public sealed record ClassifierTrainOptions
     public required string OutRoot { get; init; }
     /// <summary>densenet121|densenet169|densenet201|resnet18|resnet50|densenet-smoke.</summary>
     public string Arch { get; init; } = "densenet169";
-    /// <summary>ImageNet checkpoint (.pth or .safetensors); null: random initialisation.</summary>
+    /// <summary>ImageNet checkpoint (.pth or .safetensors), or <c>imagenet</c> (torchvision's, fetched; the run's
+    /// options.json records the file); null: random initialisation.</summary>
     public string? Weights { get; init; }
     /// <summary><c>gan generate</c> folders whose images join the training set (never validation or test).</summary>
     public IReadOnlyList<string> Synthetic { get; init; } = [];

@@ -6,6 +6,7 @@ using XraySynth.Classifier.Data;
 using XraySynth.Classifier.Evaluation;
 using XraySynth.Classifier.Models;
 using XraySynth.Data;
+using XraySynth.Weights;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -49,6 +50,7 @@ public sealed class ClassifierTrainer
         RunFolder run;
         if (resume is null)
         {
+            options = options with { Weights = ResolveWeights(options.Weights, options.Arch, progress, cancel) };
             Validate(options);
             run = RunFolder.Create(options.OutRoot, "classifier", options.Desc ?? options.Arch);
             run.WriteOptions(options);
@@ -66,6 +68,34 @@ public sealed class ClassifierTrainer
         }
         return new ClassifierTrainer(options, run, progress, say).Train(cancel);
     }
+
+    /// <summary>
+    /// The local file of <paramref name="weights"/>: <c>imagenet</c> means torchvision's checkpoint of
+    /// <paramref name="arch"/>, a name of <see cref="WeightsRegistry"/> that checkpoint by name (both fetched and
+    /// verified by <see cref="WeightsCache"/>); a path is returned as it is.
+    /// </summary>
+    public static string? ResolveWeights(string? weights, string arch, IProgress<ProgressInfo>? progress = null, CancellationToken cancel = default)
+    {
+        if (weights is null || File.Exists(weights)) return weights;
+        if (weights.Trim().Equals(ImageNetName, StringComparison.OrdinalIgnoreCase))
+        {
+            var source = WeightsRegistry.ImageNet(arch)
+                ?? throw new DataException($"--weights {ImageNetName}: torchvision publishes no ImageNet weights for '{arch}'. " +
+                                           $"fix: use --arch {string.Join("|", WeightsRegistry.Names(WeightsKind.ImageNet))}, or leave --weights out.");
+            return WeightsCache.FromEnvironment().Resolve(source, progress, cancel);
+        }
+        if (WeightsRegistry.Find(weights) is null) return weights;   // a missing file: Validate names it
+        return WeightsCache.FromEnvironment().Resolve(weights, WeightsKind.ImageNet, progress, cancel);
+    }
+
+    /// <summary>The <c>--weights</c> value that means "torchvision's ImageNet checkpoint of the architecture".</summary>
+    public const string ImageNetName = "imagenet";
+
+    /// <summary>Whether a <c>--weights</c> value is a name (<c>imagenet</c>, <c>densenet169</c>, ...) rather than a file:
+    /// no such file, no folder separator, and a name <see cref="ResolveWeights"/> knows.</summary>
+    public static bool IsNamedWeights(string value) =>
+        !File.Exists(value) && value.IndexOfAny(['/', '\\']) < 0
+        && (value.Trim().Equals(ImageNetName, StringComparison.OrdinalIgnoreCase) || WeightsRegistry.Find(value) is { Kind: WeightsKind.ImageNet });
 
     private static void Validate(ClassifierTrainOptions o)
     {
@@ -110,7 +140,7 @@ public sealed class ClassifierTrainer
         if (last is null && _o.Weights is not null)
             _say($"weights: {ImageNetWeights.Load(model, _o.Weights, ClassifierModels.HeadName(arch))}");
         else if (last is null)
-            _say("weights: NONE - random initialisation (pass --weights densenet169-b2777c0a.pth for ImageNet weights; results will be much weaker)");
+            _say("weights: NONE - random initialisation (pass --weights imagenet for torchvision's ImageNet weights; results will be much weaker)");
         double lr = _o.Lr, bestScore = double.NegativeInfinity, plateauBest = double.PositiveInfinity;
         int startEpoch = 1, bestEpoch = 0, plateauBad = 0;
         if (last is not null)

@@ -3,6 +3,7 @@ using XraySynth.Data;
 using XraySynth.Gan.Networks;
 using XraySynth.Gan.Snapshot;
 using static TorchSharp.torch;
+using XraySynth.Weights;
 using Generator = XraySynth.Gan.Networks.Generator;
 
 namespace XraySynth.Gan.Import;
@@ -38,10 +39,12 @@ public static class Transfer
     public static readonly double[] Luma = [0.299, 0.587, 0.114];
 
     /// <summary>
-    /// The source to transfer from, as a full path: an existing network pickle or snapshot folder. This is the one
-    /// place a named source (e.g. a published network) will be resolved; today only paths are accepted.
+    /// The source to transfer from, as a full path: an existing network pickle or snapshot folder, or a published
+    /// network's name (<see cref="WeightsRegistry"/>, e.g. <c>ffhq256</c>), fetched and verified by <see cref="WeightsCache"/>.
+    /// The one place a transfer source is resolved.
     /// </summary>
-    public static string ResolveTransferSource(string nameOrPath)
+    public static string ResolveTransferSource(string nameOrPath, IProgress<ProgressInfo>? progress = null,
+        CancellationToken cancel = default)
     {
         var full = Path.GetFullPath(nameOrPath);
         if (Directory.Exists(full))
@@ -52,8 +55,12 @@ public static class Transfer
         }
         if (File.Exists(full))
             return full;
-        throw new DataException($"--transfer {nameOrPath}: no file or snapshot folder {full}. Named sources are not downloaded by this " +
-            "version. fix: pass the path of a StyleGAN2 network pickle (e.g. a downloaded ffhq-res256-mirror-paper256-noaug.pkl) or of an XraySynth snapshot folder.");
+        // A published name (ffhq256, ...): fetched once into the weights cache, verified, reused afterwards.
+        if (nameOrPath.IndexOfAny(['/', '\\']) < 0 && WeightsRegistry.Find(nameOrPath) is { Kind: WeightsKind.Network })
+            return WeightsCache.FromEnvironment().Resolve(nameOrPath, WeightsKind.Network, progress, cancel);
+        throw new DataException($"--transfer {nameOrPath}: no file or snapshot folder {full}, and not a published network " +
+            $"name ({string.Join(", ", WeightsRegistry.Names(WeightsKind.Network))}). fix: pass one of those names, the path of a " +
+            "StyleGAN2 network pickle (.pkl) or of an XraySynth snapshot folder.");
     }
 
     /// <summary>Loads the source networks (CPU, eval mode) and their architecture from a resolved path.</summary>

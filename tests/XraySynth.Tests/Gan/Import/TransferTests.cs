@@ -96,13 +96,15 @@ public class TransferTests
     }
 
     [Fact]
-    public void ResolveTransferSource_AcceptsExistingPaths_RefusesNamesAndEmptyFolders()
+    public void ResolveTransferSource_AcceptsExistingPaths_RefusesUnknownNamesAndEmptyFolders()
     {
         using var tmp = new TempDir();
         var pkl = NetworkPickleTests.Fixture("tiny-rgb-8px.pkl");
         Assert.Equal(pkl, Transfer.ResolveTransferSource(pkl));
-        var e = Assert.Throws<DataException>(() => Transfer.ResolveTransferSource("ffhq256"));
-        Assert.Contains("Named sources are not downloaded", e.Message);
+        // An unknown name is not looked up anywhere; the message lists the published names (downloads: WeightsCacheTests).
+        var e = Assert.Throws<DataException>(() => Transfer.ResolveTransferSource("ffhq-typo"));
+        Assert.Contains("not a published network name", e.Message);
+        Assert.Contains("ffhq256", e.Message);
         Assert.Contains("fix:", e.Message);
         var empty = Assert.Throws<DataException>(() => Transfer.ResolveTransferSource(tmp.Path));
         Assert.Contains("snapshot.json", empty.Message);

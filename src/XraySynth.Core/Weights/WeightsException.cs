@@ -1,0 +1,15 @@
+namespace XraySynth.Weights;
+
+/// <summary>
+/// Named weights cannot be had: unknown name, download failed (offline, proxy, 404, timeout) or the file does not
+/// match its hash. The message names the URL, the folder to put the file in and the fix.
+/// </summary>
+public sealed class WeightsException(string message, string? url = null, string? folder = null, Exception? inner = null)
+    : Exception(message, inner)
+{
+    /// <summary>The address that was tried, if any.</summary>
+    public string? Url { get; } = url;
+
+    /// <summary>The folder where a hand-downloaded copy is picked up, if any.</summary>
+    public string? Folder { get; } = folder;
+}
