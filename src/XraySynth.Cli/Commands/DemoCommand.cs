@@ -18,7 +18,7 @@ public static class DemoCommand
             "(prepare, a tiny conditional StyleGAN2-ADA, synthetic images, 2 classifier arms x 2 seeds, evaluation, report). " +
             "Prints where the report is. Rerunning skips finished stages.")
         {
-            outDir, patients, device, CommonOptions.LibTorch(),
+            outDir, patients, device, CommonOptions.LibTorch(), CommonOptions.Threads(),
         };
         cmd.SetAction((parse, cancel) => Task.FromResult(Run(parse.GetValue(outDir)!, parse.GetValue(patients), parse.GetValue(device), parse.InvocationConfiguration.Output, cancel)));
         return cmd;

@@ -37,6 +37,11 @@ public sealed record GanConfig
     /// <summary>Snapshot every this many ticks.</summary>
     public int Snap { get; init; } = 50;
     public int Seed { get; init; }
+    /// <summary>Quality metrics at every snapshot, the first (initialisation) included, with the built-in detector:
+    /// the report's FID-over-kimg curve ("fid", "fid,kid,pr"; null: none).</summary>
+    public string? Metrics { get; init; } = "fid";
+    /// <summary>Generated images per metrics evaluation (null: 1000).</summary>
+    public int? MetricsCount { get; init; }
     /// <summary>Mode "snapshots": a conditional snapshot ("conditional") or one per class ("positive", "negative").</summary>
     public IReadOnlyDictionary<string, string> Snapshots { get; init; } = new Dictionary<string, string>();
 }
@@ -147,6 +152,12 @@ public sealed record ExperimentConfig
         }
         if (Gan.Aug is not ("ada" or "fixed" or "noaug")) p.Add($"gan.aug: '{Gan.Aug}' (use ada, fixed or noaug)");
         if (Gan.Kimg < 1) p.Add("gan.kimg: at least 1");
+        if (Gan.Metrics is not null)
+        {
+            try { XraySynth.Quality.MetricsOptions.ParseMetrics(Gan.Metrics); }
+            catch (DataException e) { p.Add($"gan.metrics: {e.Message}"); }
+        }
+        if (Gan.MetricsCount is < 2) p.Add("gan.metricsCount: at least 2");
         if (Synthetic.Trunc is < 0 or > 1) p.Add($"synthetic.trunc: {Synthetic.Trunc} (use 0..1)");
         if (Arms.Count == 0) p.Add("arms: at least one arm (e.g. {\"name\": \"baseline\", \"perClass\": 0})");
         foreach (var dup in Arms.GroupBy(a => a.Name).Where(g => g.Count() > 1)) p.Add($"arms: the name '{dup.Key}' is used twice");
