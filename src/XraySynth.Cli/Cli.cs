@@ -41,7 +41,9 @@ public static class Cli
         var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
         try
         {
-            return BuildRoot().Parse(args).Invoke(config);
+            var parse = BuildRoot().Parse(args);
+            CommonOptions.ApplyThreads(parse);
+            return parse.Invoke(config);
         }
         catch (Exception e) when (UserError(e) is { } message)
         {

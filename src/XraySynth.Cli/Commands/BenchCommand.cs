@@ -42,7 +42,7 @@ public static class BenchCommand
             "classifier images), one worker and all cores side by side. generate: images/s of a random-initialised cfg-auto 256px " +
             "one-channel generator. classifier-train: images/s of DenseNet-169 training steps at 224px (augmentation, forward, backward, Adam).")
         {
-            work, patients, batch, steps, json, device, CommonOptions.LibTorch(),
+            work, patients, batch, steps, json, device, CommonOptions.LibTorch(), CommonOptions.Threads(),
         };
         cmd.SetAction((parse, cancel) =>
         {

@@ -48,7 +48,7 @@ public static class ClassifierCommand
             "options.json, log.txt, stats.jsonl, TensorBoard events, best.safetensors + model.json, and a resumable last checkpoint.")
         {
             data, outRoot, arch, weights, synthetic, synCount, synPerClass, size, epochs, batch, lr, loss, sampler, selectBy, patience, seed, device, strict, resume, desc,
-            CommonOptions.LibTorch(),
+            CommonOptions.LibTorch(), CommonOptions.Threads(),
         };
         cmd.SetAction((parse, cancel) =>
         {
@@ -98,7 +98,7 @@ public static class ClassifierCommand
             "accuracy, sensitivity, specificity, kappa, AUROC, average precision, Brier score, predicted-positive rate and the confusion matrix, " +
             "with 95% bootstrap CIs over studies. Writes metrics.json, predictions.csv and ROC / precision-recall / calibration / confusion plots.")
         {
-            model, test, outDir, bootstrap, threshold, seed, device, strict, CommonOptions.LibTorch(),
+            model, test, outDir, bootstrap, threshold, seed, device, strict, CommonOptions.LibTorch(), CommonOptions.Threads(),
         };
         cmd.SetAction((parse, cancel) =>
         {
@@ -145,7 +145,7 @@ public static class ClassifierCommand
     {
         var arch = new Option<string>("--arch") { Description = $"Architecture: {string.Join(", ", ClassifierModels.Names)}.", DefaultValueFactory = _ => "densenet169" };
         var size = new Option<int>("--size") { Description = "Input side for the output shapes.", DefaultValueFactory = _ => 224 };
-        var cmd = new Command("summary", "Per-layer table of a classifier network (one output): output shapes, parameters, buffers, totals.") { arch, size };
+        var cmd = new Command("summary", "Per-layer table of a classifier network (one output): output shapes, parameters, buffers, totals.") { arch, size, CommonOptions.Threads() };
         cmd.SetAction(parse =>
         {
             ClassifierArchitecture architecture;

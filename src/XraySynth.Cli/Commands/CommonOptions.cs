@@ -8,6 +8,35 @@ public static class CommonOptions
     public static Option<DeviceChoice> Device() =>
         Enum("--device", "Where torch work runs: auto (CUDA if available, else CPU), cpu, or cuda.", DeviceChoice.Auto);
 
+    public const string ThreadsName = "--threads";
+
+    /// <summary>libtorch's CPU threads. Every verb that computes with torch declares it; <see cref="ApplyThreads"/>
+    /// acts on it once, after parsing and before the verb runs.</summary>
+    public static Option<int> Threads()
+    {
+        var option = new Option<int>(ThreadsName)
+        {
+            Description = "CPU threads for torch (its intra-op OpenMP pool and its inter-op pool). Default: OMP_NUM_THREADS when set, " +
+                          "else the CPUs this process may use (affinity and cgroup quota).",
+            DefaultValueFactory = _ => TorchRuntime.DefaultThreads,
+            HelpName = "N",
+        };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 1) result.AddError($"{ThreadsName} {result.GetValueOrDefault<int>()}: must be at least 1.");
+        });
+        return option;
+    }
+
+    /// <summary>Sizes torch's thread pools from the parsed <c>--threads</c> of the verb about to run (verbs without
+    /// torch do not declare it and load no libtorch here).</summary>
+    public static void ApplyThreads(ParseResult parse)
+    {
+        if (parse.Errors.Count > 0 || parse.Action is System.CommandLine.Help.HelpAction) return;
+        if (parse.CommandResult.Command.Options.OfType<Option<int>>().FirstOrDefault(o => o.Name == ThreadsName) is { } threads)
+            TorchRuntime.SetThreads(parse.GetValue(threads));
+    }
+
     /// <summary>Acted on before parsing (see Program.cs); declared so that help shows it and parsing accepts it.</summary>
     public static Option<string?> LibTorch() => new("--libtorch")
     {

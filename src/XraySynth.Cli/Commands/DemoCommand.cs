@@ -15,10 +15,10 @@ public static class DemoCommand
         var device = CommonOptions.Device();
         var cmd = new Command("demo",
             "Run the whole study end to end on generated phantom X-rays (no MURA download needed): phantoms -> configs/demo.json " +
-            "(prepare, a tiny conditional StyleGAN2-ADA, synthetic images, 2 classifier arms x 2 seeds, evaluation, report). " +
+            "(prepare, a tiny conditional StyleGAN2-ADA, synthetic images, 2 classifier arms x 3 seeds, evaluation, report). " +
             "Prints where the report is. Rerunning skips finished stages.")
         {
-            outDir, patients, device, CommonOptions.LibTorch(),
+            outDir, patients, device, CommonOptions.LibTorch(), CommonOptions.Threads(),
         };
         cmd.SetAction((parse, cancel) => Task.FromResult(Run(parse.GetValue(outDir)!, parse.GetValue(patients), parse.GetValue(device), parse.InvocationConfiguration.Output, cancel)));
         return cmd;

@@ -10,7 +10,7 @@ public static class EnvCommand
         var device = CommonOptions.Device();
         var cmd = new Command("env", "Show versions, the libtorch in use and the device a verb would run on (checks --device cuda setups).")
         {
-            device, CommonOptions.LibTorch(),
+            device, CommonOptions.LibTorch(), CommonOptions.Threads(),
         };
         cmd.SetAction(parse =>
         {

@@ -19,7 +19,7 @@ public static class ExperimentCommand
             "evaluation on real test images -> report.md / report.html with tables, CIs, paired tests and plots. Prints the plan first; " +
             "each stage writes its own folder and is skipped when already done.")
         {
-            config, outRoot, resume, dryRun, device, CommonOptions.LibTorch(),
+            config, outRoot, resume, dryRun, device, CommonOptions.LibTorch(), CommonOptions.Threads(),
         };
         cmd.SetAction((parse, cancel) =>
         {

@@ -33,7 +33,7 @@ public static class GanCommand
         var cond = new Option<bool>("--cond") { Description = "Class-conditional (2 classes: normal, abnormal)." };
         var cmd = new Command("summary", "Per-layer table of the generator and the discriminator (output shapes, parameters, buffers) with totals, like the official print_module_summary.")
         {
-            cfg, resolution, channels, cond,
+            cfg, resolution, channels, cond, CommonOptions.Threads(),
         };
         cmd.SetAction(parse =>
         {
@@ -118,7 +118,7 @@ public static class GanCommand
             "Generate synthetic X-rays in batches: one PNG per seed (grey or RGB as the model), a manifest.csv (file, seed, class, trunc) " +
             "that 'classifier train --synthetic' reads. Same seed, same image. Streams to disk; rerunning skips images already written.")
         {
-            network, outDir, count, seeds, cls, trunc, noise, batch, sharpen, grid, device, CommonOptions.LibTorch(),
+            network, outDir, count, seeds, cls, trunc, noise, batch, sharpen, grid, device, CommonOptions.LibTorch(), CommonOptions.Threads(),
         };
         cmd.SetAction((parse, cancel) =>
         {

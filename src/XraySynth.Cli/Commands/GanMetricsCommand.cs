@@ -39,7 +39,7 @@ public static class GanMetricsCommand
             "(nearest training image of every synthetic image in feature and pixel space; writes memorization.csv and a PNG of the closest pairs). " +
             "Each result is appended to metric-<name>.jsonl.")
         {
-            network, images, data, metrics, detector, count, cls, batch, seed, cache, noCache, percentile, margin, pixels, outDir, device, CommonOptions.LibTorch(),
+            network, images, data, metrics, detector, count, cls, batch, seed, cache, noCache, percentile, margin, pixels, outDir, device, CommonOptions.LibTorch(), CommonOptions.Threads(),
         };
         cmd.SetAction((parse, cancel) =>
         {

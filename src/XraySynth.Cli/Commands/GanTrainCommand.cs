@@ -42,7 +42,7 @@ public static class GanTrainCommand
             "everything to continue exactly (--resume latest after a kill gives the losses of an uninterrupted run on the same device).")
         {
             data, outRoot, cfg, cond, label, kimg, batch, gamma, aug, p, target, augpipe, mirror, tick, snap, keep, resume, transfer, freezed, seed,
-            desc, metrics, metricsDetector, metricsCount, device, CommonOptions.LibTorch(),
+            desc, metrics, metricsDetector, metricsCount, device, CommonOptions.LibTorch(), CommonOptions.Threads(),
         };
         cmd.SetAction((parse, cancel) =>
         {

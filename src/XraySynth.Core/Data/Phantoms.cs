@@ -261,41 +261,44 @@ public static class Phantoms
 
     private static SKPoint Along(Bone b, float t) => new(b.A.X + (b.B.X - b.A.X) * t, b.A.Y + (b.B.Y - b.A.Y) * t);
 
+    /// <summary>The finding, drawn on the largest long bone and sized relative to it (widths ≥ ~0.4 of the bone's
+    /// half-width), so that it stays visible when the image is shrunk to the demo's 64 px classifier input: there a
+    /// humeral shaft is ~8 px wide, a fracture gap ~2 px, a lesion ~4 px across.</summary>
     private static void DrawAbnormality(SKCanvas canvas, List<Bone> bones, Random rng)
     {
-        // The longest bone carries the finding.
-        var bone = bones.MaxBy(b => SKPoint.Distance(b.A, b.B) + b.Radius);
+        var bone = bones.MaxBy(b => (SKPoint.Distance(b.A, b.B) + b.Radius) * b.Radius);
         var dir = bone.B - bone.A;
         float len = MathF.Max(1, MathF.Sqrt(dir.X * dir.X + dir.Y * dir.Y));
-        var n = new SKPoint(-dir.Y / len, dir.X / len);
+        var u = new SKPoint(dir.X / len, dir.Y / len);           // along the bone
+        var n = new SKPoint(-u.Y, u.X);                           // across it
         var t = (float)(0.3 + 0.4 * rng.NextDouble());
         var c = Along(bone, t);
+        float r = bone.Radius;
         double kind = rng.NextDouble();
         using var paint = new SKPaint { IsAntialias = true, StrokeCap = SKStrokeCap.Round };
         if (kind < 0.45)
         {
-            // Fracture: a jagged dark gap across the bone, the distal part slightly shifted.
-            byte gap = (byte)rng.Next(30, 70);
+            // Fracture: a jagged dark gap right across the bone, the distal part shifted sideways (a cortex step).
+            byte gap = (byte)rng.Next(25, 60);
             paint.Color = new SKColor(gap, gap, gap);
             paint.Style = SKPaintStyle.Stroke;
-            paint.StrokeWidth = 5 + 4 * (float)rng.NextDouble();
+            paint.StrokeWidth = r * (0.35f + 0.2f * (float)rng.NextDouble());
             using var path = new SKPathBuilder();
-            float reach = bone.Radius * 1.25f, slant = (float)(rng.NextDouble() - 0.5) * bone.Radius;
-            path.MoveTo(c - new SKPoint(n.X * reach, n.Y * reach) + new SKPoint(dir.X / len * slant, dir.Y / len * slant));
+            float reach = r * 1.3f, slant = (float)(rng.NextDouble() - 0.5) * r;
+            path.MoveTo(c - Scaled(n, reach) + Scaled(u, slant));
             for (int k = 1; k <= 5; k++)
             {
                 float s = -reach + 2 * reach * k / 5;
-                float jag = (float)(rng.NextDouble() - 0.5) * 10;
-                path.LineTo(c + new SKPoint(n.X * s + dir.X / len * (jag - slant * s / reach), n.Y * s + dir.Y / len * (jag - slant * s / reach)));
+                float jag = (float)(rng.NextDouble() - 0.5) * r * 0.3f;
+                path.LineTo(c + Scaled(n, s) + Scaled(u, jag - slant * s / reach));
             }
             using (var built = path.Detach()) canvas.DrawPath(built, paint);
-            // Displaced cortex step beside the gap.
             byte cortex = (byte)rng.Next(170, 210);
             paint.Color = new SKColor(cortex, cortex, cortex);
-            paint.StrokeWidth = 5;
-            float shift = 6 + 8 * (float)rng.NextDouble();
-            canvas.DrawLine(c + new SKPoint(n.X * (bone.Radius + shift), n.Y * (bone.Radius + shift)),
-                c + new SKPoint(n.X * (bone.Radius + shift) + dir.X / len * 40, n.Y * (bone.Radius + shift) + dir.Y / len * 40), paint);
+            paint.StrokeWidth = r * 0.3f;
+            float shift = r * (0.25f + 0.25f * (float)rng.NextDouble());
+            var from = c + Scaled(n, r + shift) + Scaled(u, r * 0.3f);
+            canvas.DrawLine(from, from + Scaled(u, r * 1.5f), paint);
         }
         else if (kind < 0.8)
         {
@@ -303,29 +306,29 @@ public static class Phantoms
             byte metal = (byte)rng.Next(235, 256);
             paint.Color = new SKColor(metal, metal, metal);
             paint.Style = SKPaintStyle.Stroke;
-            paint.StrokeWidth = 9 + 6 * (float)rng.NextDouble();
+            paint.StrokeWidth = r * (0.35f + 0.15f * (float)rng.NextDouble());
             float half = len * (0.15f + 0.15f * (float)rng.NextDouble());
-            var side = new SKPoint(n.X * bone.Radius * 0.9f, n.Y * bone.Radius * 0.9f);
-            canvas.DrawLine(c + side - new SKPoint(dir.X / len * half, dir.Y / len * half), c + side + new SKPoint(dir.X / len * half, dir.Y / len * half), paint);
-            paint.StrokeWidth = 4;
+            var side = Scaled(n, r * 0.9f);
+            canvas.DrawLine(c + side - Scaled(u, half), c + side + Scaled(u, half), paint);
+            paint.StrokeWidth = r * 0.18f;
             int screws = rng.Next(3, 7);
             for (int k = 0; k < screws; k++)
             {
                 float s = -half + 2 * half * (k + 0.5f) / screws;
-                var at = c + new SKPoint(dir.X / len * s, dir.Y / len * s);
+                var at = c + Scaled(u, s);
                 canvas.DrawLine(at + Scaled(side, 1.3f), at - Scaled(side, 1.1f), paint);
             }
         }
         else
         {
             // Lytic lesion: a dark, sharply bordered hole in the bone with a sclerotic rim.
-            float r = bone.Radius * (0.45f + 0.3f * (float)rng.NextDouble());
-            byte rim = (byte)rng.Next(215, 240), hole = (byte)rng.Next(60, 100);
+            float size = r * (0.6f + 0.25f * (float)rng.NextDouble());
+            byte rim = (byte)rng.Next(215, 240), hole = (byte)rng.Next(35, 75);
             paint.Style = SKPaintStyle.Fill;
             paint.Color = new SKColor(rim, rim, rim);
-            canvas.DrawOval(c, new SKSize(r * 1.25f, r), paint);
+            canvas.DrawOval(c, new SKSize(size * 1.25f, size), paint);
             paint.Color = new SKColor(hole, hole, hole);
-            canvas.DrawOval(c, new SKSize(r * 1.05f, r * 0.8f), paint);
+            canvas.DrawOval(c, new SKSize(size * 1.05f, size * 0.8f), paint);
         }
     }
 

@@ -43,6 +43,11 @@ public sealed record GanConfig
     public string? Transfer { get; init; }
     /// <summary>Freeze-D layers with <see cref="Transfer"/> (gan train --freezed); null = 0.</summary>
     public int? Freezed { get; init; }
+    /// <summary>Quality metrics at every snapshot, the first (initialisation) included, with the built-in detector:
+    /// the report's FID-over-kimg curve ("fid", "fid,kid,pr"; null: none).</summary>
+    public string? Metrics { get; init; } = "fid";
+    /// <summary>Generated images per metrics evaluation (null: 1000).</summary>
+    public int? MetricsCount { get; init; }
     /// <summary>Mode "snapshots": a conditional snapshot ("conditional") or one per class ("positive", "negative").</summary>
     public IReadOnlyDictionary<string, string> Snapshots { get; init; } = new Dictionary<string, string>();
 }
@@ -159,6 +164,13 @@ public sealed record ExperimentConfig
                                 $"{string.Join("\n  - ", problems)}\nfix: correct these keys (see configs/mura-shoulder.json for a complete example).");
     }
 
+    /// <summary>Why a gan.metrics value cannot be parsed, or null when it can.</summary>
+    private static string? MetricsParse(string metrics)
+    {
+        try { XraySynth.Quality.MetricsOptions.ParseMetrics(metrics); return null; }
+        catch (DataException e) { return e.Message; }
+    }
+
     /// <summary>Every value that cannot work, as "key: problem" lines. One line per rule; add new rules here.</summary>
     public List<string> Problems()
     {
@@ -191,6 +203,8 @@ public sealed record ExperimentConfig
         Need(Gan.Aug is "ada" or "fixed" or "noaug", $"gan.aug: '{Gan.Aug}' (use ada, fixed or noaug)");
         Need(Gan.Kimg >= 1, $"gan.kimg: {Gan.Kimg} (at least 1)");
         Need(Gan.Batch is null or >= 2, $"gan.batch: {Gan.Batch} (at least 2; leave it out for the preset's)");
+        Need(Gan.Metrics is null || MetricsParse(Gan.Metrics) is null, $"gan.metrics: {MetricsParse(Gan.Metrics ?? "")}");
+        Need(Gan.MetricsCount is null or >= 2, $"gan.metricsCount: {Gan.MetricsCount} (at least 2)");
         Need(Gan.Snap >= 1, $"gan.snap: {Gan.Snap} (at least 1 tick between snapshots)");
 
         Need(Synthetic.Trunc is >= 0 and <= 1, $"synthetic.trunc: {Synthetic.Trunc} (use 0..1)");

@@ -173,7 +173,8 @@ public sealed class ExperimentRunner
             Data = GanZip(), OutRoot = s.Dir, Cfg = _c.Gan.Cfg, Kimg = _c.Gan.Kimg, Batch = _c.Gan.Batch,
             Aug = CommonParse.Enum<AugMode>(_c.Gan.Aug), Mirror = _c.Gan.Mirror, Snap = _c.Gan.Snap, Seed = _c.Gan.Seed,
             Cond = model == "conditional", Label = model switch { "positive" => LabelFilter.Positive, "negative" => LabelFilter.Negative, _ => null },
-            Device = _device, Desc = model, Transfer = _c.Gan.Transfer, Freezed = _c.Gan.Freezed,
+            Metrics = _c.Gan.Metrics, MetricsDetector = "builtin", MetricsCount = _c.Gan.MetricsCount, Device = _device, Desc = model,
+            Transfer = _c.Gan.Transfer, Freezed = _c.Gan.Freezed,
         }, RunFolder.Latest(s.Dir, "gan") is null ? null : "latest", _progress, line => _say("  " + line), _cancel);
         _say($"  GAN {model}: {result.Kimg:F1} kimg, last snapshot {result.LastSnapshot}");
     }

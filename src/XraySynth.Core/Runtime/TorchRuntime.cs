@@ -84,8 +84,37 @@ public static class TorchRuntime
         }
     }
 
+    /// <summary>The thread count a verb uses unless told otherwise: <c>OMP_NUM_THREADS</c> when it is set to a
+    /// positive number, else the CPUs this process may run on (<see cref="Environment.ProcessorCount"/> honours
+    /// the process's CPU affinity and its cgroup CPU quota).</summary>
+    public static int DefaultThreads =>
+        int.TryParse(Environment.GetEnvironmentVariable("OMP_NUM_THREADS"), out var n) && n > 0 ? n : Environment.ProcessorCount;
+
+    private static int _interopThreadsSet;
+
+    /// <summary>Sizes libtorch's CPU thread pools: the intra-op pool (OpenMP; <c>torch.set_num_threads</c>) to
+    /// <paramref name="threads"/>, and the inter-op pool to the same number. libtorch accepts the inter-op size only
+    /// once per process and only before its first parallel work, so a second call leaves that pool as it is.</summary>
+    public static void SetThreads(int threads)
+    {
+        if (threads < 1)
+            throw new DeviceException($"--threads {threads}: must be at least 1.");
+        torch.set_num_threads(threads);
+        if (Interlocked.Exchange(ref _interopThreadsSet, 1) == 0)
+        {
+            try
+            {
+                torch.set_num_interop_threads(threads);
+            }
+            catch (ExternalException)
+            {
+                // Parallel work already started in this process (only possible when a host calls this late).
+            }
+        }
+    }
+
     /// <summary>A one-line description for logs: versions, device, threads.</summary>
     public static string Describe(Device device) =>
         $"TorchSharp {typeof(torch).Assembly.GetName().Version}, libtorch {LibTorchDir ?? "packaged (CPU)"}, device {device.type}" +
-        (device.type == DeviceType.CUDA ? $" ({torch.cuda.device_count()} GPU)" : $" ({torch.get_num_threads()} threads)");
+        (device.type == DeviceType.CUDA ? $" ({torch.cuda.device_count()} GPU)" : $" ({torch.get_num_threads()} threads, {torch.get_num_interop_threads()} inter-op)");
 }
