@@ -38,6 +38,7 @@ public static class BenchCommand
         var json = new Option<bool>("--json") { Description = "Print the results as JSON (for machines)." };
         var reference = new Option<string?>("--reference") { Description = "prepare: a copy of the official stylegan2-ada-pytorch folder; its dataset_tool.py runs on the same images in the same run, interleaved.", HelpName = "DIR" };
         var python = new Option<string>("--python") { Description = "prepare: the Python that runs --reference (needs numpy, PIL, click, tqdm).", DefaultValueFactory = _ => File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3" };
+        var resolution = new Option<int>("--resolution") { Description = "gan-train: image size of the phantom zip (a power of two).", DefaultValueFactory = _ => 256 };
         var repeats = new Option<int>("--repeats") { Description = "prepare: rounds of the GAN-zip comparison (ours, official, ours, official, ...).", DefaultValueFactory = _ => 2 };
         var device = CommonOptions.Device();
         var cmd = new Command("bench",
@@ -46,7 +47,7 @@ public static class BenchCommand
             "classifier images), one worker and all cores side by side. generate: images/s of a random-initialised cfg-auto 256px " +
             "one-channel generator. classifier-train: images/s of DenseNet-169 training steps at 224px (augmentation, forward, backward, Adam).")
         {
-            work, patients, batch, steps, json, reference, python, repeats, device, CommonOptions.LibTorch(),
+            work, patients, batch, steps, json, reference, python, repeats, resolution, device, CommonOptions.LibTorch(),
         };
         cmd.SetAction((parse, cancel) =>
         {
@@ -55,7 +56,7 @@ public static class BenchCommand
             var results = parse.GetValue(work) switch
             {
                 "prepare" => BenchPrepare(parse.GetValue(patients), parse.GetValue(reference), parse.GetValue(python)!, Math.Max(1, parse.GetValue(repeats)), log, cancel),
-                "gan-train" => [BenchGanTrain(parse.GetValue(device), parse.GetValue(batch) ?? 16, parse.GetValue(steps), log, cancel)],
+                "gan-train" => [BenchGanTrain(parse.GetValue(device), parse.GetValue(batch) ?? 16, parse.GetValue(steps), parse.GetValue(resolution), log, cancel)],
                 "generate" => [BenchGenerate(TorchRuntime.Select(parse.GetValue(device)), parse.GetValue(batch), parse.GetValue(steps), log)],
                 _ => [BenchClassifierTrain(TorchRuntime.Select(parse.GetValue(device)), parse.GetValue(batch) ?? 32, parse.GetValue(steps), log)],
             };
@@ -167,26 +168,29 @@ public static class BenchCommand
 
     /// <summary>GAN training speed: a phantom dataset at 256 px (not timed), then <paramref name="steps"/> ticks of
     /// two minibatches each; sec/kimg is the mean of the ticks after the first (which includes start-up).</summary>
-    public static BenchResult BenchGanTrain(DeviceChoice choice, int batch, int? steps, TextWriter log, CancellationToken cancel)
+    public static BenchResult BenchGanTrain(DeviceChoice choice, int batch, int? steps, int resolution, TextWriter log, CancellationToken cancel)
     {
         var device = TorchRuntime.Select(choice);
         int ticks = DefaultSteps(device, steps);
         var dir = Path.Combine(Path.GetTempPath(), $"xraysynth-bench-gan-{Environment.ProcessId}");
         try
         {
-            log.WriteLine($"bench: phantom dataset at 256px in {dir} (not timed)");
+            log.WriteLine($"bench: phantom dataset at {resolution}px in {dir} (not timed)");
             Phantoms.Generate(new PhantomOptions { OutDir = Path.Combine(dir, "mura"), Patients = 40, Seed = 1, MaxSide = 320 }, null, cancel);
-            DatasetPreparer.Run(new PrepareOptions { MuraRoot = Path.Combine(dir, "mura"), OutDir = Path.Combine(dir, "prep"), ClassifierSize = 32, ValFraction = 0 }, null, cancel);
+            DatasetPreparer.Run(new PrepareOptions { MuraRoot = Path.Combine(dir, "mura"), OutDir = Path.Combine(dir, "prep"), ClassifierSize = 32, ValFraction = 0, Resolution = resolution }, null, cancel);
             double kimgPerTick = 2.0 * batch / 1000;
-            log.WriteLine($"bench: gan-train, cfg auto 256px, batch {batch}, 1 channel, ADA; {ticks} timed ticks of 2 minibatches on {device.type}");
+            log.WriteLine($"bench: gan-train, cfg auto {resolution}px, batch {batch}, 1 channel, ADA; {ticks} timed ticks of 2 minibatches on {device.type}");
             var result = XraySynth.Gan.Training.GanTrainer.Run(new XraySynth.Gan.Training.GanTrainOptions
             {
-                Data = Path.Combine(dir, "prep", DatasetPreparer.GanZipName(256, 1)), OutRoot = Path.Combine(dir, "runs"), Cfg = "auto", Batch = batch,
+                Data = Path.Combine(dir, "prep", DatasetPreparer.GanZipName(resolution, 1)), OutRoot = Path.Combine(dir, "runs"), Cfg = "auto", Batch = batch,
                 Kimg = kimgPerTick * (ticks + 1), Tick = kimgPerTick, Snap = 1_000_000, Device = choice, Mirror = true,
             }, null, null, line => log.WriteLine("  " + line), cancel);
             int images = (int)Math.Round(result.Kimg * 1000);
             var secPerKimg = result.SecPerKimg ?? throw new InvalidOperationException("gan-train bench: only one tick ran; pass --steps 2 or more.");
-            return new BenchResult("gan-train", $"cfg auto 256px, batch {batch}, 1 ch, ADA bgc, sec/kimg = {secPerKimg:F1}", device.type.ToString().ToLowerInvariant(),
+            var phases = result.PhaseSecPerKimg is { } ph ? string.Join(", ", ph.Select(kv => $"{kv.Key} {kv.Value:F1}")) : "n/a";
+            var overhead = result.WorstSnapshotOverhead is { } w ? $"{100 * w:F1}%" : "n/a";
+            return new BenchResult("gan-train", $"cfg auto {resolution}px, batch {batch}, 1 ch, ADA bgc, sec/kimg = {secPerKimg:F1} " +
+                $"(per phase: {phases}); final snapshot overhead {overhead}; load {Load()}", device.type.ToString().ToLowerInvariant(),
                 images, secPerKimg * images / 1000, 1000 / secPerKimg, PeakMb(device));
         }
         finally

@@ -109,6 +109,9 @@ public static class ImageCodec
     /// <summary>Encodes as PNG with the given size/speed trade-off (the pixels are the same either way).</summary>
     public static byte[] EncodePng(RasterImage image, PngCompression compression)
     {
+        if (compression != PngCompression.Small)
+            return PngWriter.Encode(image, subFilter: compression == PngCompression.Fast,
+                compression == PngCompression.Fast ? System.IO.Compression.CompressionLevel.Fastest : System.IO.Compression.CompressionLevel.NoCompression);
         SKImageInfo info;
         byte[] pixels;
         if (image.Channels == 1)

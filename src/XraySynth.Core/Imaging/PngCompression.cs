@@ -8,8 +8,8 @@ public enum PngCompression
     /// <summary>No deflate and no row filters (as the official dataset_tool's <c>compress_level=0</c>): the largest
     /// files, the cheapest encoding.</summary>
     None,
-    /// <summary>zlib level 1 with the Sub filter only: about half the size of <see cref="None"/> on radiographs at
-    /// a fraction of <see cref="Small"/>'s cost.</summary>
+    /// <summary>Fastest deflate (zlib level 1) with the Sub filter only: about a third of the size of <see cref="None"/>
+    /// on radiographs, at a fraction of <see cref="Small"/>'s cost.</summary>
     Fast,
     /// <summary>zlib level 6 with every row filter tried (Skia's default): the smallest files, the slowest.</summary>
     Small,
@@ -17,7 +17,8 @@ public enum PngCompression
 
 public static class PngCompressionExtensions
 {
-    /// <summary>Skia's encoder settings for a compression choice.</summary>
+    /// <summary>Skia's encoder settings for a compression choice (<see cref="PngCompression.Small"/> is encoded by Skia,
+    /// the other two by <see cref="PngWriter"/> with the same settings).</summary>
     public static SKPngEncoderOptions EncoderOptions(this PngCompression compression) => compression switch
     {
         PngCompression.None => new SKPngEncoderOptions(SKPngEncoderFilterFlags.NoFilters, 0),

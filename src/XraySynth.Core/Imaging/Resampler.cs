@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace XraySynth.Imaging;
@@ -7,45 +8,73 @@ namespace XraySynth.Imaging;
 /// antialiased resize does), so downscaling a 512-px radiograph to 64 px averages every source pixel instead of
 /// aliasing. Works on any channel count; output rounded and clamped to bytes. Single-threaded: callers
 /// parallelise over images. Weights and accumulation are single precision (as PIL's float path); the vertical pass
-/// runs a whole row at a time in SIMD lanes.</summary>
+/// runs first, a whole row at a time in SIMD lanes.</summary>
 public static class Resampler
 {
     private const double Support = 3.0;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static RasterImage Resize(RasterImage src, int width, int height)
     {
         if (width <= 0 || height <= 0) throw new ArgumentOutOfRangeException(nameof(width), $"target size {width}x{height}");
         if (width == src.Width && height == src.Height) return src;
         int c = src.Channels;
-        var tmp = new float[src.Height * width * c];       // horizontal pass: [src.Height, width, c]
-        Horizontal(src, width, tmp);
+        // Vertical pass first (whole rows in SIMD lanes) to floats [height, src.Width, c]: when shrinking, the
+        // scalar horizontal pass then runs on the fewer output rows.
+        var tmp = new float[height * src.Width * c];
+        Vertical(src, height, tmp);
         var dst = new byte[width * height * c];
-        Vertical(tmp, src.Height, width * c, height, dst);
+        Horizontal(tmp, src.Width, c, height, width, dst);
         return new RasterImage(width, height, c, dst);
     }
 
-    private static unsafe void Horizontal(RasterImage src, int width, float[] tmp)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Vertical(RasterImage src, int height, float[] tmp)
     {
-        int c = src.Channels;
-        var taps = Taps.For(src.Width, width);
-        fixed (byte* pixels = src.Pixels)
-        fixed (float* outp = tmp, weights = taps.Weights)
+        int rowLen = src.Width * src.Channels;
+        var taps = Taps.For(src.Height, height);
+        var srcF = new float[src.Pixels.Length];        // each source byte converted once
+        var pixels = src.Pixels;
+        for (int i = 0; i < pixels.Length; i++) srcF[i] = pixels[i];
+        int lanes = Vector<float>.Count, vectorLen = rowLen / lanes * lanes;
+        for (int y = 0; y < height; y++)
+        {
+            var acc = tmp.AsSpan(y * rowLen, rowLen);
+            var accV = MemoryMarshal.Cast<float, Vector<float>>(acc);
+            for (int k = 0; k < taps.Count[y]; k++)
+            {
+                float w = taps.Weights[y * taps.Stride + k];
+                var srcRow = srcF.AsSpan((taps.Start[y] + k) * rowLen, rowLen);
+                var srcV = MemoryMarshal.Cast<float, Vector<float>>(srcRow);
+                var wv = new Vector<float>(w);
+                for (int i = 0; i < accV.Length; i++) accV[i] += wv * srcV[i];
+                for (int i = vectorLen; i < rowLen; i++) acc[i] += w * srcRow[i];
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Horizontal(float[] tmp, int inWidth, int c, int height, int width, byte[] dst)
+    {
+        var taps = Taps.For(inWidth, width);
+        fixed (float* input = tmp, weights = taps.Weights)
+        fixed (byte* output = dst)
         fixed (int* starts = taps.Start, counts = taps.Count)
         {
-            for (int y = 0; y < src.Height; y++)
+            for (int y = 0; y < height; y++)
             {
-                byte* row = pixels + (long)y * src.Width * c;
-                float* dstRow = outp + (long)y * width * c;
+                float* row = input + (long)y * inWidth * c;
+                byte* dstRow = output + (long)y * width * c;
                 for (int x = 0; x < width; x++)
                 {
                     float* w = weights + x * taps.Stride;
-                    byte* p = row + starts[x] * c;
+                    float* p = row + starts[x] * c;
                     int n = counts[x];
                     if (c == 1)
                     {
                         float acc = 0;
                         for (int k = 0; k < n; k++) acc += w[k] * p[k];
-                        dstRow[x] = acc;
+                        dstRow[x] = ToByte(acc);
                     }
                     else if (c == 3)
                     {
@@ -57,9 +86,9 @@ public static class Resampler
                             a1 += wk * p[1];
                             a2 += wk * p[2];
                         }
-                        dstRow[x * 3] = a0;
-                        dstRow[x * 3 + 1] = a1;
-                        dstRow[x * 3 + 2] = a2;
+                        dstRow[x * 3] = ToByte(a0);
+                        dstRow[x * 3 + 1] = ToByte(a1);
+                        dstRow[x * 3 + 2] = ToByte(a2);
                     }
                     else
                     {
@@ -67,7 +96,7 @@ public static class Resampler
                         {
                             float acc = 0;
                             for (int k = 0; k < n; k++) acc += w[k] * p[k * c + ch];
-                            dstRow[x * c + ch] = acc;
+                            dstRow[x * c + ch] = ToByte(acc);
                         }
                     }
                 }
@@ -75,28 +104,7 @@ public static class Resampler
         }
     }
 
-    private static void Vertical(float[] tmp, int inHeight, int rowLen, int height, byte[] dst)
-    {
-        var taps = Taps.For(inHeight, height);
-        var acc = new float[rowLen];
-        var accV = MemoryMarshal.Cast<float, Vector<float>>(acc.AsSpan());
-        int lanes = Vector<float>.Count, vectorLen = accV.Length * lanes;
-        for (int y = 0; y < height; y++)
-        {
-            Array.Clear(acc);
-            for (int k = 0; k < taps.Count[y]; k++)
-            {
-                float w = taps.Weights[y * taps.Stride + k];
-                var srcRow = tmp.AsSpan((taps.Start[y] + k) * rowLen, rowLen);
-                var srcV = MemoryMarshal.Cast<float, Vector<float>>(srcRow);
-                var wv = new Vector<float>(w);
-                for (int i = 0; i < accV.Length; i++) accV[i] += wv * srcV[i];
-                for (int i = vectorLen; i < rowLen; i++) acc[i] += w * srcRow[i];
-            }
-            var outRow = dst.AsSpan(y * rowLen, rowLen);
-            for (int i = 0; i < rowLen; i++) outRow[i] = (byte)Math.Clamp(MathF.Round(acc[i]), 0, 255);
-        }
-    }
+    private static byte ToByte(float v) => (byte)Math.Clamp(MathF.Round(v), 0, 255);
 
     /// <summary>For each output index: the first source index, the number of taps that lie inside the image and
     /// their normalised weights (row <c>i * Stride</c> of <see cref="Weights"/>).</summary>
