@@ -102,13 +102,13 @@ public static class BenchCommand
             var rgbCrop = new PreprocessSettings(256, 3, FitMode.Crop);
             for (int round = 1; round <= repeats; round++)
             {
-                foreach (var compression in new[] { PngCompression.Fast, PngCompression.None, PngCompression.Small })
+                foreach (var compression in new[] { PngCompression.None, PngCompression.Fast, PngCompression.Small })
                 {
                     var load = Load();
                     var processCpu = Process.GetCurrentProcess().TotalProcessorTime;
                     var p = GanZipTiming.Run(files, Path.Combine(dir, $"ours-{compression}.zip"), rgbCrop, compression, cancel);
                     var setup = $"round {round}: ours, GAN zip alone, 1 worker, RGB center-crop 256px, --png-compression {compression.ToString().ToLowerInvariant()}" +
-                                (compression == PngCompression.Fast ? " (default)" : "") + $"; zip {p.ZipBytes / 1e6:F1} MB; thread cpu {p.Total:F2} s = {p.Images / p.Total:F1} images/cpu-s, process cpu {(Process.GetCurrentProcess().TotalProcessorTime - processCpu).TotalSeconds:F2} s; load {load}";
+                                (compression == PngCompression.None ? " (default)" : "") + $"; zip {p.ZipBytes / 1e6:F1} MB; thread cpu {p.Total:F2} s = {p.Images / p.Total:F1} images/cpu-s, process cpu {(Process.GetCurrentProcess().TotalProcessorTime - processCpu).TotalSeconds:F2} s; load {load}";
                     results.Add(new BenchResult("prepare-gan-zip", setup, "cpu", p.Images, p.Wall, p.Images / p.Wall, PeakMb(CPU)));
                     log.WriteLine($"bench: {setup}; wall {p.Images / p.Wall:F1} images/s; cpu ms per image: read {Ms(p.Read, p.Images)}, decode {Ms(p.Decode, p.Images)}, " +
                                   $"crop+resize {Ms(p.Preprocess, p.Images)}, encode {Ms(p.Encode, p.Images)}, zip write {Ms(p.ZipWrite, p.Images)}");

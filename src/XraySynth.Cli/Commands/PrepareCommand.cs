@@ -21,7 +21,7 @@ public static class PrepareCommand
         var valFraction = new Option<double>("--val-fraction") { Description = "Fraction of MURA-train patients held out for validation (split by patient).", DefaultValueFactory = _ => 0.1 };
         var strict = new Option<bool>("--strict") { Description = "Stop at the first bad image or CSV row instead of skipping and listing it." };
         var seed = CommonOptions.Seed();
-        var pngCompression = CommonOptions.Enum("--png-compression", "PNG compression inside the GAN zip (same pixels): none (largest, as the official dataset_tool), fast, small (slowest).", PngCompression.Fast);
+        var pngCompression = CommonOptions.Enum("--png-compression", "PNG compression inside the GAN zip (same pixels): none (default, as the official dataset_tool: largest, fastest to write and read), fast (about half the size), small (smallest, slowest).", PngCompression.None);
         var workers = new Option<int>("--workers") { Description = "Parallel workers (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var cmd = new Command("prepare",
             "Read MURA-v1.1 (its CSVs, or its folders), split by patient (MURA valid/ = held-out test set; validation cut from train/), " +

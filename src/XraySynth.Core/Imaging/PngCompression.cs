@@ -8,7 +8,7 @@ public enum PngCompression
     /// <summary>No deflate and no row filters (as the official dataset_tool's <c>compress_level=0</c>): the largest
     /// files, the cheapest encoding.</summary>
     None,
-    /// <summary>Fastest deflate (zlib level 1) with the Sub filter only: about a third of the size of <see cref="None"/>
+    /// <summary>Fastest deflate (zlib-ng level 1) with the Sub filter only: about half the size of <see cref="None"/>
     /// on radiographs, at a fraction of <see cref="Small"/>'s cost.</summary>
     Fast,
     /// <summary>zlib level 6 with every row filter tried (Skia's default): the smallest files, the slowest.</summary>
