@@ -531,8 +531,9 @@ public sealed class GanTrainer
             {
                 // Half the budget (less the last snapshot's file writing) for FD8, half for the fakes grid.
                 var budget = Math.Max(0, SnapshotBudget * trainSinceSnapshot - lastSaveSec) / 2;
-                fd8Samples = Math.Clamp((int)(budget / _genSecPerImage) / 64 * 64, Math.Min(MinFd8Samples, qualitySamples), qualitySamples);
-                gridRows = Math.Clamp((int)(budget / (_genSecPerImage * gw)), 1, gh);
+                var affordable = budget / _genSecPerImage;    // images; compared as doubles (no int overflow on fast devices)
+                fd8Samples = (int)Math.Clamp(Math.Floor(affordable / 64) * 64, Math.Min(MinFd8Samples, qualitySamples), qualitySamples);
+                gridRows = (int)Math.Clamp(Math.Floor(affordable / gw), 1, gh);
             }
             var overheadStart = Stopwatch.GetTimestamp();
             double? fd8 = snapshotDue ? Fd8(gEma, qualityZ, qualityC, fd8Samples, realFit) : null;
