@@ -20,7 +20,7 @@ budget=${BUDGET_S:-560}          # the whole script, seconds (a device command m
 if [ "${REHEARSE:-0}" = 1 ]; then
   xs=("$root/xraysynth"); device=cpu; scale=6
   run_res=32; run_cfg=smoke; run_kimg=${RUN_KIMG:-1}; run_tick=0.25; run_snap=2; run_patients=60
-  gan_bench=(--cfg smoke --resolution 32 --batch 4 --steps 2); gen_bench=(--cfg smoke --resolution 32 --batch 4 --steps 1)
+  gan_bench=(--resolution 32 --batch 4 --steps 2); gen_bench=(--resolution 32 --batch 4 --steps 1)
   cls_bench=(--batch 2 --steps 1)
   ref_cls=(--batch 2 --steps 1 --size 224); ref_gen_counts=(2 4); ref_kimg=1
   export OMP_WAIT_POLICY=PASSIVE

@@ -21,13 +21,14 @@ public static class PrepareCommand
         var valFraction = new Option<double>("--val-fraction") { Description = "Fraction of MURA-train patients held out for validation (split by patient).", DefaultValueFactory = _ => 0.1 };
         var strict = new Option<bool>("--strict") { Description = "Stop at the first bad image or CSV row instead of skipping and listing it." };
         var seed = CommonOptions.Seed();
+        var pngCompression = CommonOptions.Enum("--png-compression", "PNG compression inside the GAN zip (same pixels): none (default, as the official dataset_tool: largest, fastest to write and read), fast (about half the size), small (smallest, slowest).", PngCompression.None);
         var workers = new Option<int>("--workers") { Description = "Parallel workers (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var cmd = new Command("prepare",
             "Read MURA-v1.1 (its CSVs, or its folders), split by patient (MURA valid/ = held-out test set; validation cut from train/), " +
             "and write: a StyleGAN2-ADA-compatible zip of the training split (dataset.json labels: 0 normal, 1 abnormal), classifier " +
             "manifests train.csv/val.csv/test.csv with their images, and prepare-report.json. Bad images are skipped and listed.")
         {
-            mura, outDir, parts, resolution, channels, clsSize, fit, contrast, valFraction, strict, seed, workers,
+            mura, outDir, parts, resolution, channels, clsSize, fit, contrast, valFraction, strict, seed, pngCompression, workers,
         };
         cmd.SetAction((parse, cancel) => Task.FromResult(Run(new PrepareOptions
         {
@@ -42,6 +43,7 @@ public static class PrepareCommand
             ValFraction = parse.GetValue(valFraction),
             Strict = parse.GetValue(strict),
             Seed = parse.GetValue(seed),
+            PngCompression = parse.GetValue(pngCompression),
             Workers = parse.GetValue(workers),
         }, parse.InvocationConfiguration.Output, cancel)));
         return cmd;

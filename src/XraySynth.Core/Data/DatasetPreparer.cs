@@ -62,7 +62,7 @@ public static class DatasetPreparer
                 Parallel.For(0, n, parallel, k =>
                 {
                     var (image, split) = items[start + k];
-                    results[k] = Process(image, split, outDir, ganSettings, clsSettings, options.Channels);
+                    results[k] = Process(image, split, outDir, ganSettings, clsSettings, options.Channels, options.PngCompression);
                 });
                 for (int k = 0; k < n; k++)
                 {
@@ -117,7 +117,8 @@ public static class DatasetPreparer
 
     private sealed record ItemResult(string? ClassifierPath, byte[]? GanPng, bool Resumed, InputProblem? Problem);
 
-    private static ItemResult Process(MuraImage image, DataSplit split, string outDir, PreprocessSettings gan, PreprocessSettings cls, int channels)
+    private static ItemResult Process(MuraImage image, DataSplit split, string outDir, PreprocessSettings gan, PreprocessSettings cls, int channels,
+        PngCompression compression)
     {
         var rel = $"images/{split.ToString().ToLowerInvariant()}/{image.RelativePath[(image.RelativePath.IndexOf('/') + 1)..]}";
         rel = Path.ChangeExtension(rel, ".png");
@@ -139,7 +140,7 @@ public static class DatasetPreparer
             Directory.CreateDirectory(Path.GetDirectoryName(clsPath)!);
             ImageCodec.WritePng(clsPath, Preprocessing.Apply(source, cls));
         }
-        var ganPng = needGan ? ImageCodec.EncodePng(Preprocessing.Apply(source, gan)) : null;
+        var ganPng = needGan ? ImageCodec.EncodePng(Preprocessing.Apply(source, gan), compression) : null;
         return new ItemResult(rel, ganPng, haveCls, null);
     }
 

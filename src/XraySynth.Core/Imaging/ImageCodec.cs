@@ -141,8 +141,14 @@ public static class ImageCodec
     };
 
     /// <summary>Encodes as PNG: grey images as 8-bit grey PNGs, RGB as 8-bit RGB (no alpha).</summary>
-    public static byte[] EncodePng(RasterImage image)
+    public static byte[] EncodePng(RasterImage image) => EncodePng(image, PngCompression.Small);
+
+    /// <summary>Encodes as PNG with the given size/speed trade-off (the pixels are the same either way).</summary>
+    public static byte[] EncodePng(RasterImage image, PngCompression compression)
     {
+        if (compression != PngCompression.Small)
+            return PngWriter.Encode(image, subFilter: compression == PngCompression.Fast,
+                compression == PngCompression.Fast ? System.IO.Compression.CompressionLevel.Fastest : System.IO.Compression.CompressionLevel.NoCompression);
         SKImageInfo info;
         byte[] pixels;
         if (image.Channels == 1)
@@ -170,7 +176,9 @@ public static class ImageCodec
             {
                 if (!bitmap.InstallPixels(info, (IntPtr)p, info.RowBytes))
                     throw new InvalidOperationException("cannot wrap pixels for PNG encoding");
-                using var encoded = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+                using var pixmap = bitmap.PeekPixels();
+                using var encoded = pixmap.Encode(compression.EncoderOptions())
+                    ?? throw new InvalidOperationException("PNG encoding failed");
                 return encoded.ToArray();
             }
         }

@@ -124,6 +124,12 @@ public sealed record GanTickStats
     /// (<see cref="Quality.PixelFeatures"/>); on snapshot ticks only. A quick trend, not FID.
     /// </summary>
     public double? Fd8 { get; init; }
+
+    /// <summary>Generated images FD8 ran on (sized to the snapshot budget: FD is biased by the sample size, compare figures of equal counts).</summary>
+    public int? Fd8Samples { get; init; }
+
+    /// <summary>Wall seconds per kimg of each phase in this tick (Gmain, Greg, Dmain, Dreg; optimizer steps included).</summary>
+    public Dictionary<string, double>? PhaseSecPerKimg { get; init; }
 }
 
 /// <summary>What a training session did.</summary>
@@ -135,7 +141,15 @@ public sealed record GanTickStats
 /// <param name="SecPerKimg">Mean seconds per kimg of this session's ticks after its first; null when it had one tick.</param>
 /// <param name="ResumedFrom">The snapshot this session started from, or null for a new run.</param>
 public sealed record GanTrainResult(string RunDir, double Kimg, long Ticks, string? LastSnapshot, double AugmentP,
-    double? SecPerKimg, string? ResumedFrom);
+    double? SecPerKimg, string? ResumedFrom)
+{
+    /// <summary>Mean seconds per kimg of each phase over the ticks after the first; null when one tick ran.</summary>
+    public IReadOnlyDictionary<string, double>? PhaseSecPerKimg { get; init; }
+
+    /// <summary>The largest per-snapshot overhead of the session (FD8 + grid + files over training time since the
+    /// previous snapshot), snapshots of the first tick excluded; null when none was taken after it.</summary>
+    public double? WorstSnapshotOverhead { get; init; }
+}
 
 /// <summary>Training produced a non-finite loss or weights: it stopped without writing a snapshot of them.</summary>
 public sealed class TrainingDivergedException(string message, long step, double kimg, string? lastGoodSnapshot)

@@ -454,10 +454,21 @@ public sealed class GanTrainer
                 ImageGrid.Save(_run.File("reals.png"), reals, gw, gh);
             SaveFakes(gEma, gridZ, gridC, gw, gh, _run.File("fakes_init.png"));
         }
+        else
+            SaveFakes(gEma, gridZ, gridC, gw, Math.Min(gh, Math.Max(1, 8 / gw)), null);   // times G_ema for the snapshot budget
 
         // FD8 quality figure: the reals' 8×8 pixel statistics once, fixed latents for G_ema.
         using var realFit = RealFit(seed);
         var qualitySamples = o.QualitySamples ?? 1024;
+        // Per-snapshot work (FD8, fakes grid, snapshot files) is sized to SnapshotBudget of the training time since
+        // the previous snapshot, unless the sizes are fixed (tests); each tick's record says on how many images FD8 ran.
+        var budgeted = o.QualitySamples is null && o.GridSize is null;
+        var fd8Samples = qualitySamples;
+        var trainSinceSnapshot = 0.0;
+        var lastSaveSec = 0.0;
+        var phaseSec = new Dictionary<LossPhase, double>();
+        var sessionPhaseSec = new Dictionary<LossPhase, double>();
+        var worstOverhead = (double?)null;
         using var qualityGen = new torch.Generator((ulong)seed + 1);
         using var qualityZ = randn([qualitySamples, _setup.G.ZDim], generator: qualityGen).DetachFromDisposeScope();
         using var qualityC = _data.LabelsOf(new Random(seed + 1).GetItems(Enumerable.Range(0, _data.Length).ToArray(), qualitySamples));
@@ -515,12 +526,15 @@ public sealed class GanTrainer
                         continue;
                     var genZ = randn([batch, _setup.G.ZDim], device: _device, generator: rng.Device);
                     var genC = _data.LabelsOf(rng.Uniform(batch, _data.Length));
+                    var phaseStart = Stopwatch.GetTimestamp();
                     ClearGrads(module);
                     SetRequiresGrad(module, true);
                     loss.Accumulate(phase, realImg, realC, genZ, genC, interval);
                     SetRequiresGrad(module, false);
                     SanitizeGrads(module);
                     opt.step();
+                    // Wall time per phase (exact on a CPU; on CUDA the kernels may still run when it is read).
+                    phaseSec[phase] = phaseSec.GetValueOrDefault(phase) + Stopwatch.GetElapsedTime(phaseStart).TotalSeconds;
                 }
 
                 // Remember the first minibatch whose loss was not finite (read every few minibatches).
@@ -555,11 +569,28 @@ public sealed class GanTrainer
             ThrowIfDiverged(firstBad, batch, lastSnapshot);
             var values = stats.Collect();
             var snapshotDue = done || curTick % o.Snap!.Value == 0;
-            double? fd8 = snapshotDue ? Fd8(gEma, qualityZ, qualityC, realFit) : null;
             var secPerTick = tickEnd - tickStartTime;
+            trainSinceSnapshot += secPerTick;
+            var gridRows = gh;
+            if (snapshotDue && budgeted)
+            {
+                // Half the budget (less the last snapshot's file writing) for FD8, half for the fakes grid.
+                var budget = Math.Max(0, SnapshotBudget * trainSinceSnapshot - lastSaveSec) / 2;
+                var affordable = budget / _genSecPerImage;    // images; compared as doubles (no int overflow on fast devices)
+                fd8Samples = (int)Math.Clamp(Math.Floor(affordable / 64) * 64, Math.Min(MinFd8Samples, qualitySamples), qualitySamples);
+                gridRows = (int)Math.Clamp(Math.Floor(affordable / gw), 1, gh);
+            }
+            var overheadStart = Stopwatch.GetTimestamp();
+            double? fd8 = snapshotDue ? Fd8(gEma, qualityZ, qualityC, fd8Samples, realFit) : null;
+            var fd8Sec = Stopwatch.GetElapsedTime(overheadStart).TotalSeconds;
             var secPerKimg = secPerTick / Math.Max(1, curNimg - tickStartNimg) * 1000;
+            var tickImages = Math.Max(1, curNimg - tickStartNimg);
             if (ticksThisSession++ > 0)
+            {
                 sessionSecPerKimg.Add(secPerKimg); // the first tick of a session includes start-up
+                foreach (var (ph, sec) in phaseSec)
+                    sessionPhaseSec[ph] = sessionPhaseSec.GetValueOrDefault(ph) + sec / tickImages * 1000;
+            }
             var record = new GanTickStats
             {
                 Tick = curTick,
@@ -584,7 +615,10 @@ public sealed class GanTrainer
                 SignsReal = Mean(values, "Loss/signs/real"),
                 SignsFake = Mean(values, "Loss/signs/fake"),
                 Fd8 = fd8,
+                Fd8Samples = fd8 is null ? null : fd8Samples,
+                PhaseSecPerKimg = phaseSec.ToDictionary(kv => kv.Key.ToString(), kv => Math.Round(kv.Value / tickImages * 1000, 4)),
             };
+            phaseSec.Clear();
             _run.AppendStats(record);
             WriteTensorBoard(tensorboard, record, values);
             _say(StatusLine(record, totalNimg));
@@ -599,7 +633,8 @@ public sealed class GanTrainer
                         $"no snapshot was written. last good snapshot: {lastSnapshot ?? "none"}. fix: resume from it with a " +
                         "lower learning rate or a higher --gamma.", batchIdx, curNimg / 1000.0, lastSnapshot);
                 }
-                SaveFakes(gEma, gridZ, gridC, gw, gh, _run.File($"fakes{TrainingSnapshot.Kimg(curNimg, fractionalNames)}.png"));
+                SaveFakes(gEma, gridZ, gridC, gw, gridRows, _run.File($"fakes{TrainingSnapshot.Kimg(curNimg, fractionalNames)}.png"));
+                var saveStart = Stopwatch.GetTimestamp();
                 var dir = _run.File(TrainingSnapshot.Name(curNimg, fractionalNames));
                 var checkpoint = new TrainingCheckpoint
                 {
@@ -618,7 +653,13 @@ public sealed class GanTrainer
                 lastSnapshot = dir;
                 foreach (var pruned in TrainingSnapshot.Prune(_run.Path, o.KeepSnapshots ?? 0))
                     _say($"pruned {Path.GetFileName(pruned)} (--keep-snapshots {o.KeepSnapshots})");
-                _say($"snapshot {Path.GetFileName(dir)}");
+                lastSaveSec = Stopwatch.GetElapsedTime(saveStart).TotalSeconds;
+                var overhead = Stopwatch.GetElapsedTime(overheadStart).TotalSeconds;
+                var fraction = overhead / Math.Max(trainSinceSnapshot, 1e-9);
+                if (ticksThisSession > 1) worstOverhead = Math.Max(worstOverhead ?? 0, fraction);
+                _say($"snapshot {Path.GetFileName(dir)}; overhead {overhead:F1} s = {100 * fraction:F1}% of the {trainSinceSnapshot:F1} s trained since the last " +
+                     $"(FD8 on {fd8Samples} images {fd8Sec:F1} s, fakes grid {gw}x{gridRows}, files {lastSaveSec:F1} s)");
+                trainSinceSnapshot = 0;
                 if (o.Metrics is not null) SnapshotMetrics(dir, o, seed, cancel);
             }
 
@@ -634,7 +675,12 @@ public sealed class GanTrainer
         double? mean = sessionSecPerKimg.Count > 0 ? sessionSecPerKimg.Average() : null;
         _say($"done: kimg {curNimg / 1000.0:F3}, {curTick} ticks, augment p {AugmentP():F4}, " +
              (mean is { } m ? $"{m:F2} sec/kimg" : "too short to time") + $"; last snapshot {lastSnapshot}");
-        return new GanTrainResult(_run.Path, curNimg / 1000.0, curTick, lastSnapshot, AugmentP(), mean, resumedFrom);
+        return new GanTrainResult(_run.Path, curNimg / 1000.0, curTick, lastSnapshot, AugmentP(), mean, resumedFrom)
+        {
+            PhaseSecPerKimg = sessionSecPerKimg.Count > 0
+                ? sessionPhaseSec.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value / sessionSecPerKimg.Count) : null,
+            WorstSnapshotOverhead = worstOverhead,
+        };
     }
 
     // ----------------------------------------------------------------------------------------------------------------
@@ -728,8 +774,19 @@ public sealed class GanTrainer
         return result.ToArray();
     }
 
-    private void SaveFakes(Generator gEma, Tensor gridZ, Tensor? gridC, int gw, int gh, string path)
+    /// <summary>Per-snapshot work may take this fraction of the training time since the previous snapshot.</summary>
+    internal const double SnapshotBudget = 0.08;
+
+    /// <summary>FD8 never runs on fewer images (its 64-dimensional covariance needs them).</summary>
+    internal const int MinFd8Samples = 128;
+
+    /// <summary>Seconds per G_ema image, measured at every grid and FD8 (the snapshot budget's unit).</summary>
+    private double _genSecPerImage = 1e-3;
+
+    /// <summary>G_ema's images of the first gw×gh fixed latents as a grid (null path: only timed).</summary>
+    private void SaveFakes(Generator gEma, Tensor gridZ, Tensor? gridC, int gw, int gh, string? path)
     {
+        var clockStart = Stopwatch.GetTimestamp();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         const int chunk = 64;
@@ -742,7 +799,8 @@ public sealed class GanTrainer
             var c = gridC?.narrow(0, start, len);
             images.Add(gEma.call(z, c, 1.0, null, NoiseMode.Const, false).cpu());
         }
-        ImageGrid.Save(path, cat(images, 0), gw, gh);
+        if (path is not null) ImageGrid.Save(path, cat(images, 0), gw, gh);
+        _genSecPerImage = Stopwatch.GetElapsedTime(clockStart).TotalSeconds / n;
     }
 
     /// <summary>The reals' 8×8 pixel Gaussian, from up to 4096 images (mirrors included).</summary>
@@ -756,13 +814,14 @@ public sealed class GanTrainer
     }
 
     /// <summary>FD8 of G_ema's images for the fixed latents against the reals.</summary>
-    private double Fd8(Generator gEma, Tensor z, Tensor? c, GaussianFit realFit)
+    /// <summary>FD8 of G_ema's images of the first <paramref name="n"/> fixed latents against the reals.</summary>
+    private double Fd8(Generator gEma, Tensor z, Tensor? c, int n, GaussianFit realFit)
     {
+        var clock = Stopwatch.StartNew();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var features = new List<Tensor>();
         const int chunk = 128;
-        var n = (int)z.shape[0];
         for (var start = 0; start < n; start += chunk)
         {
             var len = Math.Min(chunk, n - start);
@@ -770,7 +829,9 @@ public sealed class GanTrainer
             features.Add(PixelFeatures.Extract(img.clamp(-1, 1)));
         }
         using var fakeFit = GaussianFit.Of(cat(features, 0));
-        return PixelFrechetDistance.Compute(fakeFit, realFit);
+        var fd = PixelFrechetDistance.Compute(fakeFit, realFit);
+        _genSecPerImage = clock.Elapsed.TotalSeconds / n;
+        return fd;
     }
 
     private static void CopyInto(nn.Module source, nn.Module target)

@@ -40,7 +40,7 @@ public class GanTrainerTests
     /// <summary>stats.jsonl without the wall-clock fields.</summary>
     private static List<string> Losses(string runDir)
     {
-        var timing = new[] { "timestamp", "totalSec", "secPerTick", "secPerKimg", "maintenanceSec", "cpuMemGb" };
+        var timing = new[] { "timestamp", "totalSec", "secPerTick", "secPerKimg", "maintenanceSec", "cpuMemGb", "phaseSecPerKimg" };
         return new RunFolder(runDir).ReadStats().Select(o =>
         {
             foreach (var key in timing)
