@@ -37,6 +37,10 @@ public sealed record GanConfig
     /// <summary>Snapshot every this many ticks.</summary>
     public int Snap { get; init; } = 50;
     public int Seed { get; init; }
+    /// <summary>Quality metrics measured at every snapshot (as 'gan train --metrics', builtin detector), e.g. "fid";
+    /// the report plots them against kimg. Null: none. Not part of the stage key: measuring does not change the run.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Metrics { get; init; } = "fid";
     /// <summary>Mode "snapshots": a conditional snapshot ("conditional") or one per class ("positive", "negative").</summary>
     public IReadOnlyDictionary<string, string> Snapshots { get; init; } = new Dictionary<string, string>();
 }
@@ -77,6 +81,9 @@ public sealed record ClassifierConfig
 public sealed record EvaluationConfig
 {
     public int Bootstrap { get; init; } = 1000;
+    /// <summary>The primary endpoint, "LEVEL-METRIC" (e.g. "study-auroc", "image-kappa"): the comparison the
+    /// conclusion is about (Holm-corrected over the arms); every other comparison is exploratory.</summary>
+    public string Primary { get; init; } = PrimaryEndpoint.Default;
     public double Threshold { get; init; } = 0.5;
 }
 
@@ -147,6 +154,8 @@ public sealed record ExperimentConfig
         }
         if (Gan.Aug is not ("ada" or "fixed" or "noaug")) p.Add($"gan.aug: '{Gan.Aug}' (use ada, fixed or noaug)");
         if (Gan.Kimg < 1) p.Add("gan.kimg: at least 1");
+        try { if (Gan.Metrics is not null) XraySynth.Quality.MetricsOptions.ParseMetrics(Gan.Metrics); }
+        catch (DataException e) { p.Add($"gan.metrics: {e.Message}"); }
         if (Synthetic.Trunc is < 0 or > 1) p.Add($"synthetic.trunc: {Synthetic.Trunc} (use 0..1)");
         if (Arms.Count == 0) p.Add("arms: at least one arm (e.g. {\"name\": \"baseline\", \"perClass\": 0})");
         foreach (var dup in Arms.GroupBy(a => a.Name).Where(g => g.Count() > 1)) p.Add($"arms: the name '{dup.Key}' is used twice");
@@ -159,6 +168,7 @@ public sealed record ExperimentConfig
         if (Classifier.Loss is not ("weighted-bce" or "bce" or "focal")) p.Add($"classifier.loss: '{Classifier.Loss}' (use weighted-bce, bce or focal)");
         if (Classifier.Epochs < 1 || Classifier.Batch < 2 || Classifier.Lr <= 0 || Classifier.Size < 32) p.Add("classifier: epochs ≥ 1, batch ≥ 2, lr > 0, size ≥ 32");
         if (Evaluation.Bootstrap < 100) p.Add("evaluation.bootstrap: at least 100 replicates");
+        if (!PrimaryEndpoint.TryParse(Evaluation.Primary, out _)) p.Add($"evaluation.primary: '{Evaluation.Primary}' (use {PrimaryEndpoint.Choices})");
         return p;
     }
 

@@ -105,7 +105,7 @@ public sealed class ExperimentRunner
                 PreparedDir, prepareKey, RunPrepare));
 
         // GAN: one conditional model, one per class, or given snapshots.
-        var ganKey = Hash(prepareKey, _c.Gan);
+        var ganKey = Hash(prepareKey, _c.Gan with { Metrics = null }); // metrics do not change the run
         var snapshots = new Dictionary<string, Func<string>>();   // "conditional" | "positive" | "negative" → snapshot dir (known after training)
         if (_c.Gan.Mode == "snapshots")
             foreach (var (k, v) in _c.Gan.Snapshots) snapshots[k] = () => v;
@@ -173,7 +173,7 @@ public sealed class ExperimentRunner
             Data = GanZip(), OutRoot = s.Dir, Cfg = _c.Gan.Cfg, Kimg = _c.Gan.Kimg, Batch = _c.Gan.Batch,
             Aug = CommonParse.Enum<AugMode>(_c.Gan.Aug), Mirror = _c.Gan.Mirror, Snap = _c.Gan.Snap, Seed = _c.Gan.Seed,
             Cond = model == "conditional", Label = model switch { "positive" => LabelFilter.Positive, "negative" => LabelFilter.Negative, _ => null },
-            Device = _device, Desc = model,
+            Device = _device, Desc = model, Metrics = _c.Gan.Metrics,
         }, RunFolder.Latest(s.Dir, "gan") is null ? null : "latest", _progress, line => _say("  " + line), _cancel);
         _say($"  GAN {model}: {result.Kimg:F1} kimg, last snapshot {result.LastSnapshot}");
     }
