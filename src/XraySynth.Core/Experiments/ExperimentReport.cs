@@ -96,11 +96,21 @@ public static class ExperimentReport
             var grids = SampleGrids(gan.RunDir);
             var reals = Path.Combine(gan.RunDir, "reals.png");
             string rows = gan.Model == "conditional" ? "; rows alternate normal / abnormal, as the conditional model was asked" : "";
-            if (File.Exists(reals)) doc.Image(reals, $"GAN {gan.Model}: training images (reals.png){rows}");
+            if (File.Exists(reals))
+            {
+                var (shown, part) = Readable(reals, c.Data.Resolution, Path.Combine(figures, $"gan-{gan.Model}-reals.png"));
+                doc.Image(shown, $"GAN {gan.Model}: training images (reals.png{part}){rows}");
+            }
             if (grids.Final is { } last)
-                doc.Image(last.Path, $"GAN {gan.Model}: G_ema samples of the last snapshot, at {Kimg(last.Kimg)} kimg ({Path.GetFileName(last.Path)}){rows}");
+            {
+                var (shown, part) = Readable(last.Path, c.Data.Resolution, Path.Combine(figures, $"gan-{gan.Model}-final.png"));
+                doc.Image(shown, $"GAN {gan.Model}: G_ema samples of the last snapshot, at {Kimg(last.Kimg)} kimg ({Path.GetFileName(last.Path)}{part}){rows}");
+            }
             if (grids.Init is { } init)
-                doc.Image(init, $"GAN {gan.Model}: G_ema samples at initialisation, before any training ({Path.GetFileName(init)}), for comparison");
+            {
+                var (shown, part) = Readable(init, c.Data.Resolution, Path.Combine(figures, $"gan-{gan.Model}-init.png"));
+                doc.Image(shown, $"GAN {gan.Model}: G_ema samples at initialisation, before any training ({Path.GetFileName(init)}{part}), for comparison");
+            }
         }
         foreach (var (cls, folder) in r.SyntheticDirs)
         {
@@ -233,6 +243,26 @@ public static class ExperimentReport
             if (final is null || kimg > final.Value.Item2) final = (file, kimg);
         }
         return (File.Exists(init) ? init : null, final);
+    }
+
+    /// <summary>A grid of small tiles (the official layout is up to 32 × 32 of them) shrinks to specks in a page: the
+    /// report shows its top-left 8 rows × 16 columns, enlarged to at least 96 px a tile (nearest neighbour). Returns
+    /// the image to show and a caption note.</summary>
+    private static (string Path, string Note) Readable(string grid, int tile, string cropPath)
+    {
+        var image = ImageCodec.Decode(grid);
+        int columns = image.Width / Math.Max(1, tile), rows = image.Height / Math.Max(1, tile);
+        if (tile <= 0 || columns * tile != image.Width || rows * tile != image.Height || (columns <= 16 && rows <= 8 && tile >= 96))
+            return (grid, "");
+        int keepColumns = Math.Min(columns, 16), keepRows = Math.Min(rows, 8);
+        int scale = Math.Max(1, (96 + tile - 1) / tile);
+        int width = keepColumns * tile * scale, height = keepRows * tile * scale;
+        var pixels = new byte[width * height];
+        for (int y = 0; y < height; y++)
+            for (int x = 0; x < width; x++)
+                pixels[y * width + x] = image.Pixels[(y / scale) * image.Width + x / scale];
+        ImageCodec.WritePng(cropPath, new RasterImage(width, height, 1, pixels));
+        return (cropPath, $"; the first {keepRows} rows × {keepColumns} columns of {rows} × {columns}, {tile} px images enlarged {scale}×");
     }
 
     private static double Get(JsonObject o, string key) => o[key] is JsonValue v && v.TryGetValue<double>(out var d) ? d : double.NaN;

@@ -179,8 +179,8 @@ public class ExperimentRunnerTests
         Assert.DoesNotContain("underpowered: fewer", md.Split("## Data")[0]);   // 3 seeds: the conclusion gives verdicts
         Assert.Contains("90.000 at the first snapshot (0 kimg, effectively at initialisation), 12.500 at the last (10 kimg): 7.2× lower", md);
         Assert.True(File.Exists(Path.Combine(dir, "report", "figures", "gan-conditional-quality.png")));
-        Assert.Contains("G_ema samples of the last snapshot, at 10 kimg (fakes000010.png)", md);
-        Assert.Contains("at initialisation, before any training (fakes_init.png)", md);
+        Assert.Contains("G_ema samples of the last snapshot, at 10 kimg (fakes000010.png", md);
+        Assert.Contains("at initialisation, before any training (fakes_init.png", md);
         Assert.DoesNotContain("end of training (fakes_init", md);
         // Every interval of the main table lies in [0, 1] for AUROC, sensitivity, ... and in [−1, 1] for kappa.
         foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(md, @"\[(−?-?\d+\.\d+), (−?-?\d+\.\d+)\]"))
