@@ -132,7 +132,7 @@ public static class ExperimentReport
         foreach (var level in new[] { EvaluationLevel.Study, EvaluationLevel.Image })
         {
             var header = new[] { "arm", "synthetic / class", "seeds" }.Concat(TableMetrics.Select(m => Name(m) + (level == primary.Level && m == primary.Metric ? " (primary)" : ""))).ToArray();
-            doc.P($"**{LevelName(level)} level**");
+            doc.P($"**{LevelName(level)}**");
             doc.Table(header, r.Arms.Select(a =>
             {
                 var cells = new List<string> { a.Name, a.Balance ? $"balance ({a.SyntheticPerClass} of the smaller class)" : a.SyntheticPerClass.ToString(CultureInfo.InvariantCulture),
@@ -180,7 +180,7 @@ public static class ExperimentReport
         {
             var path = Path.Combine(figures, $"{m.ToString().ToLowerInvariant()}-vs-amount.png");
             ExperimentPlots.MetricVsAmount(path, Name(m), [.. new[] { EvaluationLevel.Study, EvaluationLevel.Image }.Select(level =>
-                (LevelName(level) + " level", amounts, r.Arms.Select(a => statistics.Arm(a.Name, level, m)).ToArray()))]);
+                (LevelName(level), amounts, r.Arms.Select(a => statistics.Arm(a.Name, level, m)).ToArray()))]);
             doc.Image(path, $"Test {Name(m)} against synthetic images added per class (mean over seeds and its 95% interval)");
         }
         var roc = Path.Combine(figures, "roc-per-arm.png");
