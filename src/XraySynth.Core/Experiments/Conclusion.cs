@@ -2,83 +2,79 @@ using System.Globalization;
 
 namespace XraySynth.Experiments;
 
-/// <summary>What a paired comparison supports.</summary>
+/// <summary>What a comparison with the baseline supports.</summary>
 public enum ComparisonVerdict
 {
-    /// <summary>p &lt; alpha and the interval excludes 0, in the better direction.</summary>
-    SignificantImprovement,
-    /// <summary>p &lt; alpha and the interval excludes 0, in the worse direction.</summary>
-    SignificantDecline,
-    /// <summary>A test was possible and did not reach significance (which is not evidence of no effect).</summary>
+    /// <summary>No seed has a value in both arms.</summary>
+    NoData,
+    /// <summary>Fewer than <see cref="ExperimentStatistics.MinSeeds"/> paired seeds: no test, no verdict.</summary>
+    Underpowered,
+    /// <summary>Every seed gave the same difference: reported as it is, without a p-value.</summary>
+    IdenticalDifferences,
+    /// <summary>A test was made and did not reach significance (which is not evidence of no effect).</summary>
     NoSignificantDifference,
-    /// <summary>No test was possible: fewer than 2 pairs, or differences without spread (identical arms).</summary>
-    Untestable,
+    /// <summary>p &lt; alpha, in the better direction.</summary>
+    SignificantlyBetter,
+    /// <summary>p &lt; alpha, in the worse direction.</summary>
+    SignificantlyWorse,
 }
 
-/// <summary>Turns a <see cref="PairedComparison"/> into one short, honest sentence for the report, e.g.
-/// "AUROC 0.912 vs 0.905 baseline: +0.007 (95% CI −0.010 to +0.024), paired t-test p = 0.31 over n = 3 seeds:
-/// no significant difference; too few seeds for a reliable test."
-/// <para>Significance is claimed only when the paired t-test gives p &lt; alpha <b>and</b> the t interval
-/// excludes 0; below <see cref="MinReliableSeeds"/> seeds a caveat is appended whatever the result. Numbers use the
-/// invariant culture: metrics and differences with 3 decimals (differences signed, with the Unicode minus sign
-/// U+2212), p with 2 significant digits, "p &lt; 0.001" below 0.001.</para></summary>
+/// <summary>Turns an <see cref="ArmComparison"/> into plain words for the report, e.g. "AUROC 0.912 vs 0.905:
+/// +0.007 (95% CI −0.010 to +0.024), Holm-adjusted p = 0.31 over 3 seeds: no significant difference; differences
+/// within ±0.017 could not be told from 0." Numbers use the invariant culture: metrics and differences with 3
+/// decimals (differences signed, with the Unicode minus sign U+2212), p with 2 significant digits, "p &lt; 0.001"
+/// below 0.001.</summary>
 public static class Conclusion
 {
-    /// <summary>Fewer seeds than this get the caveat "too few seeds for a reliable test".</summary>
-    public const int MinReliableSeeds = 5;
-
     private const string _minus = "\u2212";
-    private const string _caveat = "too few seeds for a reliable test";
 
-    /// <summary>The verdict of a comparison at level alpha. <paramref name="higherIsBetter"/> is false for metrics
-    /// such as the Brier score, where a decrease is the improvement.</summary>
+    /// <summary>The verdict at level alpha, judged on <paramref name="p"/> (the comparison's own p-value, or its
+    /// Holm-adjusted one for a primary comparison). <paramref name="higherIsBetter"/> is false for metrics such as
+    /// the Brier score.</summary>
     /// <exception cref="ArgumentOutOfRangeException">alpha not in (0, 1).</exception>
-    public static ComparisonVerdict Judge(PairedComparison comparison, double alpha = 0.05, bool higherIsBetter = true)
+    public static ComparisonVerdict Judge(ArmComparison c, double p, double alpha = 0.05, bool higherIsBetter = true)
     {
         if (!(alpha > 0 && alpha < 1))
             throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "alpha must be in (0, 1).");
-        var c = comparison;
-        if (double.IsNaN(c.PValue)) return ComparisonVerdict.Untestable;
-        bool intervalExcludesZero = c.Lower > 0 || c.Upper < 0;
-        if (!(c.PValue < alpha && intervalExcludesZero)) return ComparisonVerdict.NoSignificantDifference;
-        return (c.MeanDifference > 0) == higherIsBetter
-            ? ComparisonVerdict.SignificantImprovement
-            : ComparisonVerdict.SignificantDecline;
+        if (c.N == 0) return ComparisonVerdict.NoData;
+        if (c.N < ExperimentStatistics.MinSeeds) return ComparisonVerdict.Underpowered;
+        if (c.IdenticalDifferences) return ComparisonVerdict.IdenticalDifferences;
+        if (double.IsNaN(p) || !(p < alpha)) return ComparisonVerdict.NoSignificantDifference;
+        return (c.Difference > 0) == higherIsBetter ? ComparisonVerdict.SignificantlyBetter : ComparisonVerdict.SignificantlyWorse;
     }
 
-    /// <summary>One sentence on a comparison of <paramref name="metric"/> (its display name, e.g. "AUROC").</summary>
-    /// <exception cref="ArgumentOutOfRangeException">alpha not in (0, 1).</exception>
-    public static string Sentence(string metric, PairedComparison comparison, double alpha = 0.05,
-        bool higherIsBetter = true)
+    /// <summary>The verdict in plain words, as the report prints it.</summary>
+    public static string Words(ComparisonVerdict verdict) => verdict switch
     {
-        var c = comparison;
-        var verdict = Judge(c, alpha, higherIsBetter);
-        if (c.N == 0) return $"{metric}: no seed has a value in both arms, so there is nothing to compare.";
+        ComparisonVerdict.NoData => "no data: no seed has a value in both arms",
+        ComparisonVerdict.Underpowered => $"underpowered: fewer than {ExperimentStatistics.MinSeeds} paired seeds, no test",
+        ComparisonVerdict.IdenticalDifferences => "the same difference on every seed: no test",
+        ComparisonVerdict.NoSignificantDifference => "no significant difference",
+        ComparisonVerdict.SignificantlyBetter => "significantly better",
+        ComparisonVerdict.SignificantlyWorse => "significantly worse",
+        _ => throw new ArgumentOutOfRangeException(nameof(verdict), verdict, null),
+    };
 
+    /// <summary>One sentence on a comparison of <paramref name="metric"/> (its display name, e.g. "AUROC"), judged on
+    /// <paramref name="p"/>; <paramref name="pLabel"/> names that p ("p", "Holm-adjusted p").</summary>
+    public static string Sentence(string metric, ArmComparison c, double p, string pLabel = "p", double alpha = 0.05,
+        bool higherIsBetter = true, double confidence = 0.95)
+    {
+        var verdict = Judge(c, p, alpha, higherIsBetter);
+        if (verdict == ComparisonVerdict.NoData) return $"{metric}: {Words(verdict)}.";
         string head = $"{metric} {Value(c.CandidateMean)} vs {Value(c.BaselineMean)} baseline";
-        if (c.N == 1) return $"{head}: {Signed(c.MeanDifference)} from a single seed: no test is possible.";
-
-        string caveat = c.N < MinReliableSeeds ? "; " + _caveat : "";
-        if (verdict == ComparisonVerdict.Untestable)
+        string seeds = c.N == 1 ? "1 seed" : $"{c.N} seeds";
+        string level = (confidence * 100).ToString("0.#", CultureInfo.InvariantCulture);
+        string ci = double.IsNaN(c.Lower) ? "" : $" ({level}% CI {Signed(c.Lower)} to {Signed(c.Upper)})";
+        return verdict switch
         {
-            string what = c.SdDifference != 0
-                ? $"{Signed(c.MeanDifference)} over n = {c.N} seeds: the paired t-test is undefined"
-                : c.MeanDifference == 0
-                    ? $"identical on all n = {c.N} seeds: no difference"
-                    : $"{Signed(c.MeanDifference)} on every one of n = {c.N} seeds: the paired t-test is undefined " +
-                      "(no spread in the differences)";
-            return $"{head}: {what}{caveat}.";
-        }
-
-        string level = (c.Confidence * 100).ToString("0.#", CultureInfo.InvariantCulture);
-        string outcome = verdict switch
-        {
-            ComparisonVerdict.SignificantImprovement => "significant improvement",
-            ComparisonVerdict.SignificantDecline => "significant decline",
-            _ => "no significant difference",
+            ComparisonVerdict.Underpowered => $"{head}: {Signed(c.Difference)}{ci} over {seeds}: {Words(verdict)}.",
+            ComparisonVerdict.IdenticalDifferences =>
+                $"{head}: {Signed(c.Difference)} on every one of the {seeds}{ci}; no spread between seeds, so no p-value.",
+            _ => $"{head}: {Signed(c.Difference)}{ci}, {PText(p).Replace("p ", pLabel + " ", StringComparison.Ordinal)} over {seeds}: " +
+                 $"{Words(verdict)}; differences within ±{Math.Abs(c.HalfWidth).ToString("0.000", CultureInfo.InvariantCulture)} " +
+                 "could not be told from 0.",
         };
-        return $"{head}: {Signed(c.MeanDifference)} ({level}% CI {Signed(c.Lower)} to {Signed(c.Upper)}), " +
-               $"paired t-test {PText(c.PValue)} over n = {c.N} seeds: {outcome}{caveat}.";
     }
 
     /// <summary>A metric value with 3 decimals ("0.912", "−0.250").</summary>

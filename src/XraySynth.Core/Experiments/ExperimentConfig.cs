@@ -39,14 +39,20 @@ public sealed record GanConfig
     /// <summary>Snapshot every this many ticks.</summary>
     public int Snap { get; init; } = 50;
     public int Seed { get; init; }
-    /// <summary>Start the GAN from pretrained networks (gan train --transfer): a network pickle or snapshot folder; null = from scratch.</summary>
+    /// <summary>Start the GAN from pretrained networks (gan train --transfer): a network pickle, a snapshot folder or a
+    /// published name (ffhq256, ...); null = from scratch.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Transfer { get; init; }
     /// <summary>Freeze-D layers with <see cref="Transfer"/> (gan train --freezed); null = 0.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? Freezed { get; init; }
-    /// <summary>Quality metrics at every snapshot, the first (initialisation) included, with the built-in detector:
-    /// the report's FID-over-kimg curve ("fid", "fid,kid,pr"; null: none).</summary>
+    /// <summary>Quality metrics measured at every snapshot, the first (initialisation) included (as 'gan train --metrics',
+    /// builtin detector), e.g. "fid"; the report plots them against kimg. Null: none. Not part of the stage key:
+    /// measuring does not change the run.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Metrics { get; init; } = "fid";
-    /// <summary>Generated images per metrics evaluation (null: 1000).</summary>
+    /// <summary>Generated images per metrics evaluation (null: 1000). Not part of the stage key.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? MetricsCount { get; init; }
     /// <summary>Mode "snapshots": a conditional snapshot ("conditional") or one per class ("positive", "negative").</summary>
     public IReadOnlyDictionary<string, string> Snapshots { get; init; } = new Dictionary<string, string>();
@@ -89,6 +95,9 @@ public sealed record ClassifierConfig
 public sealed record EvaluationConfig
 {
     public int Bootstrap { get; init; } = 1000;
+    /// <summary>The primary endpoint, "LEVEL-METRIC" (e.g. "study-auroc", "image-kappa"): the comparison the
+    /// conclusion is about (Holm-corrected over the arms); every other comparison is exploratory.</summary>
+    public string Primary { get; init; } = PrimaryEndpoint.Default;
     public double Threshold { get; init; } = 0.5;
 }
 
@@ -228,6 +237,7 @@ public sealed record ExperimentConfig
 
         Need(Evaluation.Bootstrap >= 100, $"evaluation.bootstrap: {Evaluation.Bootstrap} (at least 100 replicates)");
         Need(Evaluation.Threshold is > 0 and < 1, $"evaluation.threshold: {Evaluation.Threshold} (between 0 and 1, both excluded)");
+        Need(PrimaryEndpoint.TryParse(Evaluation.Primary, out _), $"evaluation.primary: '{Evaluation.Primary}' (use {PrimaryEndpoint.Choices})");
         return p;
     }
 

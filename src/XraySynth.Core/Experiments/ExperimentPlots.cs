@@ -10,9 +10,9 @@ public static class ExperimentPlots
 {
     /// <summary>A metric (mean over seeds with its 95% CI as error bars) against the synthetic images per class, one
     /// line per evaluation level.</summary>
-    public static void MetricVsAmount(string path, string metric, IReadOnlyList<(string Level, double[] Amount, Summary[] Values)> lines)
+    public static void MetricVsAmount(string path, string metric, IReadOnlyList<(string Level, double[] Amount, ArmEstimate[] Values)> lines)
     {
-        var plot = EvaluationPlots.NewPlot($"{metric} vs synthetic images added (mean and 95% CI over seeds)", "synthetic images per class", metric);
+        var plot = EvaluationPlots.NewPlot($"{metric} vs synthetic images added (mean over seeds, 95% interval)", "synthetic images per class", metric);
         for (int i = 0; i < lines.Count; i++)
         {
             var (level, xs, values) = lines[i];
@@ -21,8 +21,11 @@ public static class ExperimentPlots
             line.LineWidth = 2;
             line.MarkerSize = 8;
             line.LegendText = level;
-            var err = values.Select(v => double.IsNaN(v.Upper) ? 0 : (v.Upper - v.Lower) / 2).ToArray();
-            var bars = plot.Add.ErrorBar(xs, ys, err);
+            // The interval is asymmetric (logit scale): separate lengths below and above the mean.
+            var below = values.Select(v => double.IsNaN(v.Lower) ? 0 : v.Mean - v.Lower).ToArray();
+            var above = values.Select(v => double.IsNaN(v.Upper) ? 0 : v.Upper - v.Mean).ToArray();
+            var bars = plot.Add.ErrorBar(xs, ys, above);
+            bars.YErrorNegative = below;
             bars.Color = EvaluationPlots.Color(i);
         }
         plot.ShowLegend(Alignment.LowerRight);

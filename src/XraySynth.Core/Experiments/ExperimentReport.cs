@@ -17,8 +17,6 @@ public static class ExperimentReport
     /// <summary>Metrics of the main table, in order.</summary>
     public static readonly Metric[] TableMetrics = [Metric.Accuracy, Metric.Sensitivity, Metric.Specificity, Metric.Kappa, Metric.Auroc];
 
-    /// <summary>The comparisons the conclusion speaks about: study-level AUROC and kappa (the MURA paper's measures).</summary>
-    public static readonly (EvaluationLevel Level, Metric Metric)[] Headline = [(EvaluationLevel.Study, Metric.Auroc), (EvaluationLevel.Study, Metric.Kappa)];
 
     private static string F(double v) => double.IsNaN(v) ? "–" : v.ToString("0.000", CultureInfo.InvariantCulture);
 
@@ -43,16 +41,23 @@ public static class ExperimentReport
               $"Generated {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC by xraysynth.");
 
         // Conclusion first: a reader wants the answer.
+        var primary = PrimaryEndpoint.Of(c);
+        var statistics = new ExperimentStatistics(r.Results, c.Evaluation.Threshold, new BootstrapOptions(c.Evaluation.Bootstrap, 0));
+        var candidates = r.Arms.Where(a => !a.IsBaseline).ToList();
+        var primaryComparisons = candidates.Select(a => statistics.Compare(a.Name, baseline.Name, primary.Level, primary.Metric)).ToList();
+        var adjusted = Holm.Adjust([.. primaryComparisons.Select(x => x.P)]);
+        bool corrected = primaryComparisons.Count(x => !double.IsNaN(x.P)) > 1;
         doc.H(2, "Conclusion");
+        doc.P($"Primary endpoint: **{LevelName(primary.Level)} {Name(primary.Metric)}** on the real test set (the config's evaluation.primary, " +
+              $"'{primary}'){(candidates.Count > 1 ? $"; its {candidates.Count} comparisons with the baseline are corrected for multiplicity (Holm)" : "")}. " +
+              "Every other metric and level below is **exploratory** (uncorrected p-values, no claims).");
         var sentences = new List<string>();
-        foreach (var arm in r.Arms.Where(a => !a.IsBaseline))
-            foreach (var (level, metric) in Headline)
-            {
-                var cmp = SeedStatistics.Compare(r.Values(arm.Name, level, metric), r.Values(baseline.Name, level, metric));
-                sentences.Add($"**{arm.Name}** vs **{baseline.Name}**, {level.ToString().ToLowerInvariant()} level: {Conclusion.Sentence(Name(metric), cmp)}");
-            }
+        for (int i = 0; i < candidates.Count; i++)
+            sentences.Add($"**{candidates[i].Name}** vs **{baseline.Name}**: " +
+                Conclusion.Sentence(Name(primary.Metric), primaryComparisons[i], adjusted[i], corrected ? "Holm-adjusted p" : "p"));
         if (sentences.Count == 0) sentences.Add("Only the baseline arm was run: there is nothing to compare.");
         doc.List(sentences);
+        doc.P("How to read this: " + MethodsText(c, primary));
         int missing = r.Arms.Count * c.Seeds.Count - r.Results.Count;
         if (missing > 0) doc.P($"**Incomplete:** {missing} arm × seed runs have no evaluation yet; the numbers below use the {r.Results.Count} that finished.");
 
@@ -82,16 +87,30 @@ public static class ExperimentReport
                 var losses = Path.Combine(figures, $"gan-{gan.Model}-losses.png");
                 var ada = Path.Combine(figures, $"gan-{gan.Model}-ada.png");
                 ExperimentPlots.GanCurves(losses, ada, $"GAN {gan.Model}", stats);
-                var last = stats[^1];
-                doc.P($"GAN '{gan.Model}': {F(Get(last, "kimg"))} kimg, final ADA p {F(Get(last, "augmentP"))}, {F(Get(last, "secPerKimg"))} s/kimg in the last tick.");
+                var lastTick = stats[^1];
+                doc.P($"GAN '{gan.Model}': {F(Get(lastTick, "kimg"))} kimg, final ADA p {F(Get(lastTick, "augmentP"))}, {F(Get(lastTick, "secPerKimg"))} s/kimg in the last tick.");
                 doc.Image(losses, $"GAN {gan.Model}: G and D losses over training");
                 doc.Image(ada, $"GAN {gan.Model}: ADA augmentation probability over training");
             }
             QualitySection(doc, gan, figures);
-            var fakes = Directory.Exists(gan.RunDir) ? Directory.GetFiles(gan.RunDir, "fakes*.png").Order(StringComparer.Ordinal).LastOrDefault() : null;
+            var grids = SampleGrids(gan.RunDir);
             var reals = Path.Combine(gan.RunDir, "reals.png");
-            if (File.Exists(reals)) doc.Image(reals, $"GAN {gan.Model}: training images (reals.png)");
-            if (fakes is not null) doc.Image(fakes, $"GAN {gan.Model}: G_ema samples at the end of training ({Path.GetFileName(fakes)})");
+            string rows = gan.Model == "conditional" ? "; rows alternate normal / abnormal, as the conditional model was asked" : "";
+            if (File.Exists(reals))
+            {
+                var (shown, part) = Readable(reals, c.Data.Resolution, Path.Combine(figures, $"gan-{gan.Model}-reals.png"));
+                doc.Image(shown, $"GAN {gan.Model}: training images (reals.png{part}){rows}");
+            }
+            if (grids.Final is { } last)
+            {
+                var (shown, part) = Readable(last.Path, c.Data.Resolution, Path.Combine(figures, $"gan-{gan.Model}-final.png"));
+                doc.Image(shown, $"GAN {gan.Model}: G_ema samples of the last snapshot, at {Kimg(last.Kimg)} kimg ({Path.GetFileName(last.Path)}{part}){rows}");
+            }
+            if (grids.Init is { } init)
+            {
+                var (shown, part) = Readable(init, c.Data.Resolution, Path.Combine(figures, $"gan-{gan.Model}-init.png"));
+                doc.Image(shown, $"GAN {gan.Model}: G_ema samples at initialisation, before any training ({Path.GetFileName(init)}{part}), for comparison");
+            }
         }
         foreach (var (cls, folder) in r.SyntheticDirs)
         {
@@ -106,21 +125,22 @@ public static class ExperimentReport
 
         // Main table.
         doc.H(2, "Results on the real test set");
-        doc.P("Mean ± sd over seeds, with the 95% t confidence interval of the mean in brackets. Image level: every test image; " +
+        doc.P($"Mean ± sd over seeds, and in brackets the 95% interval of the mean, which covers both the seed-to-seed spread and the finite " +
+              "test set (see the conclusion for the method); intervals stay inside the metric's range. Image level: every test image; " +
               "study level: the mean of a study's image probabilities (as the MURA paper), abnormal when above the threshold " +
               $"{c.Evaluation.Threshold.ToString(CultureInfo.InvariantCulture)}.");
         foreach (var level in new[] { EvaluationLevel.Study, EvaluationLevel.Image })
         {
-            var header = new[] { "arm", "synthetic / class", "seeds" }.Concat(TableMetrics.Select(Name)).ToArray();
-            doc.P($"**{level} level**");
+            var header = new[] { "arm", "synthetic / class", "seeds" }.Concat(TableMetrics.Select(m => Name(m) + (level == primary.Level && m == primary.Metric ? " (primary)" : ""))).ToArray();
+            doc.P($"**{LevelName(level)}**");
             doc.Table(header, r.Arms.Select(a =>
             {
                 var cells = new List<string> { a.Name, a.Balance ? $"balance ({a.SyntheticPerClass} of the smaller class)" : a.SyntheticPerClass.ToString(CultureInfo.InvariantCulture),
                     r.Results.Count(x => x.Arm == a.Name).ToString(CultureInfo.InvariantCulture) };
                 foreach (var m in TableMetrics)
                 {
-                    var s = SeedStatistics.Summarize(r.Values(a.Name, level, m).Values);
-                    cells.Add(s.N == 0 ? "–" : $"{F(s.Mean)} ± {F(s.Sd)} [{F(s.Lower)}, {F(s.Upper)}]");
+                    var e = statistics.Arm(a.Name, level, m);
+                    cells.Add(e.N == 0 ? "–" : $"{F(e.Mean)} ± {F(e.SeedSd)} [{F(e.Lower)}, {F(e.Upper)}]");
                 }
                 return cells.ToArray();
             }));
@@ -130,17 +150,27 @@ public static class ExperimentReport
         if (r.Arms.Count > 1)
         {
             doc.H(2, $"Differences to the baseline ('{baseline.Name}'), paired by seed");
-            doc.P("Difference = arm − baseline. p: paired t-test (two-sided); Wilcoxon: exact signed-rank p (with 3 seeds it cannot go below 0.25).");
+            doc.P("Difference = arm − baseline, mean over the seeds both arms have. 95% CI and p as described in the conclusion; ± is the CI's " +
+                  "half-width, the smallest difference this experiment could tell from 0. The primary comparison's p is Holm-adjusted " +
+                  $"over the arms{(corrected ? "" : " (one test: unchanged)")}; every other row is exploratory and uncorrected. " +
+                  $"No p-value and no verdict below {ExperimentStatistics.MinSeeds} paired seeds, nor when every seed gives the same difference.");
             var rows = new List<string[]>();
-            foreach (var arm in r.Arms.Where(a => !a.IsBaseline))
+            for (int i = 0; i < candidates.Count; i++)
+            {
+                var arm = candidates[i];
                 foreach (var level in new[] { EvaluationLevel.Study, EvaluationLevel.Image })
-                    foreach (var m in new[] { Metric.Auroc, Metric.Kappa, Metric.Accuracy, Metric.Sensitivity, Metric.Specificity })
+                    foreach (var m in PrimaryEndpoint.Allowed)
                     {
-                        var cmp = SeedStatistics.Compare(r.Values(arm.Name, level, m), r.Values(baseline.Name, level, m));
-                        rows.Add([arm.Name, level.ToString().ToLowerInvariant(), Name(m), Conclusion.Signed(cmp.MeanDifference), $"[{F(cmp.Lower)}, {F(cmp.Upper)}]",
-                            Conclusion.PText(cmp.PValue), Conclusion.PText(cmp.WilcoxonP), cmp.N.ToString(CultureInfo.InvariantCulture), Conclusion.Judge(cmp).ToString()]);
+                        bool isPrimary = level == primary.Level && m == primary.Metric;
+                        var cmp = isPrimary ? primaryComparisons[i] : statistics.Compare(arm.Name, baseline.Name, level, m);
+                        double p = isPrimary ? adjusted[i] : cmp.P;
+                        rows.Add([arm.Name, $"{LevelName(level)} {Name(m)}", isPrimary ? "**primary**" : "exploratory", Conclusion.Signed(cmp.Difference),
+                            $"[{F(cmp.Lower)}, {F(cmp.Upper)}]", double.IsNaN(cmp.HalfWidth) ? "–" : "±" + F(cmp.HalfWidth),
+                            double.IsNaN(p) ? "–" : Conclusion.PText(p)[2..].Trim(), MethodName(cmp.Method),
+                            cmp.N.ToString(CultureInfo.InvariantCulture), Conclusion.Words(Conclusion.Judge(cmp, p))]);
                     }
-            doc.Table(["arm", "level", "metric", "difference", "95% CI", "p (t)", "p (Wilcoxon)", "pairs", "verdict"], rows);
+            }
+            doc.Table(["arm", "endpoint", "role", "difference", "95% CI", "±", "p", "test-set variance", "seeds", "verdict"], rows);
         }
 
         // Plots.
@@ -150,8 +180,8 @@ public static class ExperimentReport
         {
             var path = Path.Combine(figures, $"{m.ToString().ToLowerInvariant()}-vs-amount.png");
             ExperimentPlots.MetricVsAmount(path, Name(m), [.. new[] { EvaluationLevel.Study, EvaluationLevel.Image }.Select(level =>
-                (level.ToString().ToLowerInvariant() + " level", amounts, r.Arms.Select(a => SeedStatistics.Summarize(r.Values(a.Name, level, m).Values)).ToArray()))]);
-            doc.Image(path, $"Test {Name(m)} against synthetic images added per class (mean and 95% CI over seeds)");
+                (LevelName(level), amounts, r.Arms.Select(a => statistics.Arm(a.Name, level, m)).ToArray()))]);
+            doc.Image(path, $"Test {Name(m)} against synthetic images added per class (mean over seeds and its 95% interval)");
         }
         var roc = Path.Combine(figures, "roc-per-arm.png");
         var series = r.Arms.Select(a =>
@@ -167,47 +197,133 @@ public static class ExperimentReport
 
         // Reproduce.
         doc.H(2, "Reproducibility");
-        doc.P($"Every stage lives in its own folder under {r.Dir}; rerunning the same command resumes and recomputes nothing finished. Config:");
+        doc.P($"Every stage lives in its own folder under {r.Dir} and is finished when its {ExperimentRunner.MarkerFile} marker is written. " +
+              $"To continue an interrupted experiment, or to rewrite this report from the recorded results, run " +
+              $"'xraysynth experiment --config CONFIG --out {Path.GetDirectoryName(r.Dir)} --resume' (without --resume, an existing experiment " +
+              "folder is refused; 'xraysynth demo' always resumes): finished stages are kept and never recomputed; a stage finished with " +
+              "other settings is refused. Config:");
         doc.Pre(Json.Serialize(c));
 
         AtomicFile.WriteAllText(Path.Combine(dir, MarkdownFile), doc.ToMarkdown(dir));
         AtomicFile.WriteAllText(Path.Combine(dir, HtmlFile), doc.ToHtml($"XraySynth experiment {c.Name}"));
     }
 
+    private static string LevelName(EvaluationLevel level) => level == EvaluationLevel.Study ? "study-level" : "image-level";
+
+    private static string MethodName(TestSetVariance method) => method == TestSetVariance.DeLong ? "DeLong" : "bootstrap";
+
+    private static string Kimg(double kimg) => kimg.ToString("0.###", CultureInfo.InvariantCulture);
+
+    /// <summary>The statistical methods, in words, for the report.</summary>
+    private static string MethodsText(ExperimentConfig c, PrimaryEndpoint primary) =>
+        $"each arm is trained once per seed and every model is scored on the same real test studies. A difference is the mean over seeds " +
+        "of the per-seed differences (arm − baseline, same seed). Its 95% CI and two-sided p-value use a t distribution whose variance adds " +
+        "the seed-to-seed variance of the differences (training randomness) and the test-set variance of the mean difference (the finite " +
+        $"test set): for study-level AUROC from DeLong's covariance of correlated ROC areas (DeLong et al. 1988; all models on the same " +
+        $"studies), for the other metrics from a bootstrap over test studies ({c.Evaluation.Bootstrap} replicates, one draw of studies " +
+        "shared by every model; image-level metrics resample whole studies), on n − 1 degrees of freedom for n seeds. Intervals of an " +
+        "arm's mean are built the same way on the logit scale, so they stay inside [0, 1] ([−1, 1] for kappa). Significance at 0.05; " +
+        $"the primary endpoint is {primary}; fewer than {ExperimentStatistics.MinSeeds} paired seeds give no verdict (underpowered), and " +
+        "identical differences on every seed are reported as such, without a p-value. A non-significant result is not evidence of no " +
+        "effect: the ± half-width says how large a difference could have gone unnoticed.";
+
+    /// <summary>A GAN run's G_ema grids: fakes_init.png (at initialisation) and the last snapshot's fakesKKKKKK.png, the
+    /// last by numeric kimg (fakes000010.png after fakes000009.png and after fakes000000.500.png; never fakes_init.png).
+    /// </summary>
+    public static (string? Init, (string Path, double Kimg)? Final) SampleGrids(string runDir)
+    {
+        if (!Directory.Exists(runDir)) return (null, null);
+        var init = Path.Combine(runDir, "fakes_init.png");
+        (string, double)? final = null;
+        foreach (var file in Directory.GetFiles(runDir, "fakes*.png"))
+        {
+            var stem = Path.GetFileNameWithoutExtension(file)["fakes".Length..];
+            if (stem.Length == 0 || !stem.All(ch => char.IsAsciiDigit(ch) || ch == '.')) continue;
+            if (!double.TryParse(stem, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var kimg)) continue;
+            if (final is null || kimg > final.Value.Item2) final = (file, kimg);
+        }
+        return (File.Exists(init) ? init : null, final);
+    }
+
+    /// <summary>A grid of small tiles (the official layout is up to 32 × 32 of them) shrinks to specks in a page: the
+    /// report shows its top-left 8 rows × 16 columns, enlarged to at least 96 px a tile (nearest neighbour). Returns
+    /// the image to show and a caption note.</summary>
+    private static (string Path, string Note) Readable(string grid, int tile, string cropPath)
+    {
+        var image = ImageCodec.Decode(grid);
+        int columns = image.Width / Math.Max(1, tile), rows = image.Height / Math.Max(1, tile);
+        if (tile <= 0 || columns * tile != image.Width || rows * tile != image.Height || (columns <= 16 && rows <= 8 && tile >= 96))
+            return (grid, "");
+        int keepColumns = Math.Min(columns, 16), keepRows = Math.Min(rows, 8);
+        int scale = Math.Max(1, (96 + tile - 1) / tile);
+        int width = keepColumns * tile * scale, height = keepRows * tile * scale;
+        var pixels = new byte[width * height];
+        for (int y = 0; y < height; y++)
+            for (int x = 0; x < width; x++)
+                pixels[y * width + x] = image.Pixels[(y / scale) * image.Width + x / scale];
+        ImageCodec.WritePng(cropPath, new RasterImage(width, height, 1, pixels));
+        return (cropPath, $"; the first {keepRows} rows × {keepColumns} columns of {rows} × {columns}, {tile} px images enlarged {scale}×");
+    }
+
     private static double Get(JsonObject o, string key) => o[key] is JsonValue v && v.TryGetValue<double>(out var d) ? d : double.NaN;
 
-    /// <summary>FID/KID/PR records of a GAN run (metric-*.jsonl written by 'gan metrics'), as a table and a plot.</summary>
+    /// <summary>FID/KID/PR records of a GAN run (metric-*.jsonl, written at every snapshot by 'gan train --metrics' and by
+    /// 'gan metrics'): the FID at the first and the last snapshot in words, every record in a table, and each metric
+    /// against kimg as a plot.</summary>
     private static void QualitySection(ReportDocument doc, GanRunInfo gan, string figures)
     {
-        if (!Directory.Exists(gan.RunDir)) return;
-        var rows = new List<string[]>();
-        var series = new List<(string, double[], double[])>();
-        foreach (var file in Directory.GetFiles(gan.RunDir, "metric-*.jsonl").Order(StringComparer.Ordinal))
+        var records = QualityRecords(gan.RunDir);
+        if (records.Count == 0) return;
+        var series = records.GroupBy(x => x.Metric).Select(grp => (Name: grp.Key, Points: grp.Where(x => !double.IsNaN(x.Kimg) && !double.IsNaN(x.Value))
+            .OrderBy(x => x.Kimg).ToList())).ToList();
+        foreach (var (name, points) in series.Where(x => x.Name.StartsWith("fid", StringComparison.Ordinal) && x.Points.Count > 1))
         {
-            var records = File.ReadAllLines(file).Where(l => l.Trim().Length > 0).Select(l => JsonNode.Parse(l) as JsonObject).Where(o => o is not null).Select(o => o!).ToList();
-            var name = Path.GetFileNameWithoutExtension(file)["metric-".Length..];
-            var points = new List<(double Kimg, double Value)>();
-            foreach (var o in records)
-            {
-                var snapshot = o["snapshot_pkl"]?.ToString() ?? "";
-                var results = o["results"] as JsonObject;
-                rows.Add([name, snapshot, results is null ? "" : string.Join(", ", results.Select(kv => $"{kv.Key} {(kv.Value is JsonValue v && v.TryGetValue<double>(out var d) ? F(d) : kv.Value?.ToString())}"))]);
-                // network-snapshot-000064 → 64 kimg (fractional names: 000000.064 → 0.064)
-                if (double.TryParse(snapshot.Replace("network-snapshot-", ""), NumberStyles.Float, CultureInfo.InvariantCulture, out var kimg)
-                    && results?.FirstOrDefault().Value is JsonValue first && first.TryGetValue<double>(out var value))
-                    points.Add((kimg, value));
-            }
-            if (points.Count > 1) series.Add((name, points.Select(p => p.Kimg).ToArray(), points.Select(p => p.Value).ToArray()));
+            var (first, last) = (points[0], points[^1]);
+            string ratio = last.Value > 0 ? $": {(first.Value / last.Value).ToString("0.0", CultureInfo.InvariantCulture)}× lower" : "";
+            doc.P($"GAN '{gan.Model}' {name}: {F(first.Value)} at the first snapshot ({Kimg(first.Kimg)} kimg, " +
+                  $"{(first.Kimg <= 0.1 ? "effectively at initialisation" : "the earliest measured")}), {F(last.Value)} at the last " +
+                  $"({Kimg(last.Kimg)} kimg){(last.Value < first.Value ? ratio : ": no improvement")}. Lower is better; a builtin-detector FID is " +
+                  "comparable only with other builtin-detector FIDs of this data, not with published (Inception) FIDs.");
         }
-        if (rows.Count == 0) return;
-        doc.P($"Quality metrics of GAN '{gan.Model}' (from 'gan metrics'):");
-        doc.Table(["metric", "snapshot", "values"], rows);
-        if (series.Count > 0)
+        var plotted = series.Where(x => x.Points.Count > 1).ToList();
+        if (plotted.Count > 0)
         {
             var path = Path.Combine(figures, $"gan-{gan.Model}-quality.png");
-            ExperimentPlots.MetricOverTraining(path, $"GAN {gan.Model}: quality over training", series);
-            doc.Image(path, $"GAN {gan.Model}: quality metrics of the snapshots against kimg");
+            ExperimentPlots.MetricOverTraining(path, $"GAN {gan.Model}: quality of the snapshots over training",
+                [.. plotted.Select(x => (x.Name, x.Points.Select(p => p.Kimg).ToArray(), x.Points.Select(p => p.Value).ToArray()))]);
+            doc.Image(path, $"GAN {gan.Model}: {string.Join(", ", plotted.Select(x => x.Name))} of each snapshot against kimg (lower is better)");
         }
+        doc.P($"Quality metrics of GAN '{gan.Model}' per snapshot:");
+        doc.Table(["metric", "snapshot", "kimg", "values"], records.OrderBy(x => x.Metric, StringComparer.Ordinal).ThenBy(x => x.Kimg)
+            .Select(x => new[] { x.Metric, x.Snapshot, double.IsNaN(x.Kimg) ? "–" : Kimg(x.Kimg), x.Values }));
+    }
+
+    /// <summary>One record of a metric-*.jsonl: the metric's name, the snapshot, its kimg (from the snapshot's name:
+    /// network-snapshot-000064 → 64, network-snapshot-000000.064 → 0.064), the official result key's value (the key
+    /// named as the metric, e.g. fid1k_full-builtin; else the first) and all values as text.</summary>
+    private static List<(string Metric, string Snapshot, double Kimg, double Value, string Values)> QualityRecords(string runDir)
+    {
+        var list = new List<(string, string, double, double, string)>();
+        if (!Directory.Exists(runDir)) return list;
+        foreach (var file in Directory.GetFiles(runDir, "metric-*.jsonl").Order(StringComparer.Ordinal))
+        {
+            foreach (var line in File.ReadLines(file).Where(l => l.Trim().Length > 0))
+            {
+                JsonObject? o;
+                try { o = JsonNode.Parse(line) as JsonObject; }
+                catch (System.Text.Json.JsonException) { continue; }   // a torn last line of an interrupted run
+                if (o is null) continue;
+                var name = o["metric"]?.ToString() ?? Path.GetFileNameWithoutExtension(file)["metric-".Length..];
+                var snapshot = o["snapshot_pkl"]?.ToString() ?? "";
+                var results = o["results"] as JsonObject;
+                double kimg = double.TryParse(snapshot.Replace("network-snapshot-", ""), NumberStyles.Float, CultureInfo.InvariantCulture, out var k) ? k : double.NaN;
+                var main = results?[name] ?? results?.FirstOrDefault().Value;
+                double value = main is JsonValue v && v.TryGetValue<double>(out var d) ? d : double.NaN;
+                string values = results is null ? "" : string.Join(", ", results.Select(kv => $"{kv.Key} {(kv.Value is JsonValue x && x.TryGetValue<double>(out var y) ? F(y) : kv.Value?.ToString() ?? "–")}"));
+                list.Add((name, snapshot, kimg, value, values));
+            }
+        }
+        return list;
     }
 
     /// <summary>The memorisation audit of a synthetic folder, when one was run.</summary>

@@ -19,6 +19,7 @@ public sealed record PlannedStage(string Name, string Description, string Dir, b
 public sealed class ExperimentRunner
 {
     public const string MarkerFile = ".stage.json";
+    private const string _reportStage = "report";
     private readonly ExperimentConfig _c;
     private readonly string _dir;
     private readonly DeviceChoice _device;
@@ -55,7 +56,9 @@ public sealed class ExperimentRunner
         foreach (var stage in _stages)
         {
             cancel.ThrowIfCancellationRequested();
-            if (IsDone(stage))
+            // The report is cheap and reads only recorded results: it is rewritten on every run (new report code,
+            // stages finished since), so "--resume" is also how a report is regenerated.
+            if (IsDone(stage) && stage.Name != _reportStage)
             {
                 _say($"[done] {stage.Name}");
                 continue;
@@ -105,7 +108,7 @@ public sealed class ExperimentRunner
                 PreparedDir, prepareKey, RunPrepare));
 
         // GAN: one conditional model, one per class, or given snapshots.
-        var ganKey = Hash(prepareKey, _c.Gan);
+        var ganKey = Hash(prepareKey, _c.Gan with { Metrics = null, MetricsCount = null }); // metrics do not change the run
         var snapshots = new Dictionary<string, Func<string>>();   // "conditional" | "positive" | "negative" → snapshot dir (known after training)
         if (_c.Gan.Mode == "snapshots")
             foreach (var (k, v) in _c.Gan.Snapshots) snapshots[k] = () => v;
@@ -140,7 +143,7 @@ public sealed class ExperimentRunner
                     dir, armKey, s => RunArm(s, arm, seed)));
             }
 
-        _stages.Add(new Stage("report", "report.md and report.html: tables, confidence intervals, paired tests, plots", Path.Combine(_dir, "report"),
+        _stages.Add(new Stage(_reportStage, "report.md and report.html: tables, confidence intervals, paired tests, plots", Path.Combine(_dir, "report"),
             Hash(_stages.Select(s => s.Key).ToArray()), RunReport));
     }
 

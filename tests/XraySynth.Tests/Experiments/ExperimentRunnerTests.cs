@@ -62,7 +62,9 @@ public class ExperimentRunnerTests
         Assert.Contains("| baseline | 0 | 2 |", md);
         Assert.Contains("| plus4 | 4 | 2 |", md);
         Assert.Contains("Differences to the baseline", md);
-        Assert.Contains("too few seeds", md);
+        Assert.Contains("underpowered: fewer than 3 paired seeds", md);   // 2 seeds: no verdict
+        Assert.DoesNotContain("significantly", md);
+        Assert.DoesNotContain("Significant", md);                          // no enum names
         var html = File.ReadAllText(Path.Combine(runs, "tiny", ExperimentReport.HtmlFile));
         Assert.Contains("data:image/png;base64,iVBOR", html);   // figures are embedded, not linked
         Assert.DoesNotContain("src=\"report/", html);
@@ -106,7 +108,87 @@ public class ExperimentRunnerTests
         var auroc = SeedStatistics.Summarize(results.Values("plus4", EvaluationLevel.Study, Metric.Auroc).Values);
         Assert.Contains($"{auroc.Mean:0.000} ± {auroc.Sd:0.000}", md);
         Assert.Contains("**plus4** vs **baseline**", md);
+        Assert.Contains("Primary endpoint: **study-level AUROC**", md);
+        Assert.Contains("exploratory", md);
+        Assert.Contains("DeLong", md);
+        Assert.Contains("--resume", md);
         foreach (var figure in new[] { "auroc-vs-amount.png", "kappa-vs-amount.png", "roc-per-arm.png" })
             Assert.True(File.Exists(Path.Combine(dir, "report", "figures", figure)), figure);
+    }
+
+    [Fact]
+    public void SampleGrids_FinalIsTheLastSnapshotByNumericKimg_InitOnlyAsInitialisation()
+    {
+        using var tmp = new TempDir();
+        foreach (var name in new[] { "fakes_init.png", "fakes000000.png", "fakes000009.png", "fakes000010.png", "fakes000002.png", "fakesfoo.png" })
+            File.WriteAllBytes(tmp.Combine(name), [0]);
+        var (init, final) = ExperimentReport.SampleGrids(tmp.Path);
+        Assert.Equal(tmp.Combine("fakes_init.png"), init);
+        Assert.Equal((tmp.Combine("fakes000010.png"), 10.0), final);   // an ordinal sort would pick fakes_init.png
+
+        using var fractional = new TempDir();
+        foreach (var name in new[] { "fakes000000.500.png", "fakes000001.250.png", "fakes000001.000.png" })
+            File.WriteAllBytes(fractional.Combine(name), [0]);
+        var grids = ExperimentReport.SampleGrids(fractional.Path);
+        Assert.Null(grids.Init);
+        Assert.Equal((fractional.Combine("fakes000001.250.png"), 1.25), grids.Final);
+
+        using var untrained = new TempDir();
+        File.WriteAllBytes(untrained.Combine("fakes_init.png"), [0]);
+        Assert.Null(ExperimentReport.SampleGrids(untrained.Path).Final);   // never captioned "the end of training"
+    }
+
+    [Fact]
+    public void Report_ThreeSeeds_PrimaryHolmCorrected_FidCurveAndLastGrid()
+    {
+        using var tmp = new TempDir();
+        var config = Setup(tmp) with
+        {
+            Seeds = [0, 1, 2],
+            Arms = [new ArmConfig { Name = "baseline" }, new ArmConfig { Name = "plus4", PerClass = 4 }, new ArmConfig { Name = "plus8", PerClass = 8 }],
+        };
+        var dir = tmp.Combine("exp");
+        var test = Manifest.Read(Path.Combine(config.Data.Prepared!, "test.csv"));
+        var rnd = new Random(5);
+        foreach (var (arm, skill) in new[] { ("baseline", 0.2), ("plus4", 0.3), ("plus8", 0.4) })
+            foreach (var seed in config.Seeds)
+            {
+                var eval = Path.Combine(dir, "arms", arm, $"seed{seed}", "eval");
+                Directory.CreateDirectory(eval);
+                // Overlapping classes: AUROC well inside (0.5, 1), different on every seed.
+                var predictions = test.Select(t => new ImagePrediction(t.Path, t.Study, t.Label, Math.Clamp(t.Label * skill + 0.7 * rnd.NextDouble(), 0, 1))).ToList();
+                EvaluationFiles.WriteMetrics(Path.Combine(eval, EvaluationFiles.MetricsFileName), EvaluationReport.Compute(predictions, new EvaluationOptions(0.5, 10, new BootstrapOptions(100))));
+                EvaluationFiles.WritePredictions(Path.Combine(eval, EvaluationFiles.PredictionsFileName), predictions);
+            }
+        // A GAN run folder as 'gan train --metrics' leaves it: grids and one FID record per snapshot.
+        var run = tmp.Combine("gan-run");
+        Directory.CreateDirectory(run);
+        var grid = tmp.Combine("grid.png");
+        XraySynth.Imaging.ImageCodec.WritePng(grid, XraySynth.Imaging.ImageGrid.Tile([.. Enumerable.Range(0, 4).Select(_ => XraySynth.Imaging.RasterImage.Blank(8, 8, 1, 128))], 2));
+        foreach (var name in new[] { "fakes_init.png", "fakes000000.png", "fakes000002.png", "fakes000010.png", "reals.png" })
+            File.Copy(grid, Path.Combine(run, name));
+        File.WriteAllLines(Path.Combine(run, "metric-fid1k_full-builtin.jsonl"), new[] { (10, 12.5), (0, 90.0), (2, 30.0) }.Select(x =>
+            $"{{\"results\": {{\"fid1k_full-builtin\": {x.Item2}, \"fd_real_halves\": 1.5}}, \"metric\": \"fid1k_full-builtin\", \"snapshot_pkl\": \"network-snapshot-{x.Item1:D6}\"}}"));
+        var results = ExperimentResults.Collect(config, dir, config.Data.Prepared!) with { GanRuns = [new GanRunInfo("conditional", run)] };
+        ExperimentReport.Write(dir, results);
+        var md = File.ReadAllText(Path.Combine(dir, ExperimentReport.MarkdownFile));
+
+        Assert.Contains("corrected for multiplicity (Holm)", md);
+        Assert.True(md.Contains("Holm-adjusted p"), md.Split("## Data")[0]);
+        Assert.Contains("could not be told from 0", md);
+        Assert.DoesNotContain("underpowered: fewer", md.Split("## Data")[0]);   // 3 seeds: the conclusion gives verdicts
+        Assert.Contains("90.000 at the first snapshot (0 kimg, effectively at initialisation), 12.500 at the last (10 kimg): 7.2× lower", md);
+        Assert.True(File.Exists(Path.Combine(dir, "report", "figures", "gan-conditional-quality.png")));
+        Assert.Contains("G_ema samples of the last snapshot, at 10 kimg (fakes000010.png", md);
+        Assert.Contains("at initialisation, before any training (fakes_init.png", md);
+        Assert.DoesNotContain("end of training (fakes_init", md);
+        // Every interval of the main table lies in [0, 1] for AUROC, sensitivity, ... and in [−1, 1] for kappa.
+        foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(md, @"\[(−?-?\d+\.\d+), (−?-?\d+\.\d+)\]"))
+        {
+            double lo = double.Parse(m.Groups[1].Value.Replace("−", "-"), System.Globalization.CultureInfo.InvariantCulture);
+            double hi = double.Parse(m.Groups[2].Value.Replace("−", "-"), System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(lo, -2, 2);
+            Assert.InRange(hi, -2, 2);
+        }
     }
 }

@@ -63,6 +63,46 @@ public sealed record PairedBootstrapResult(BootstrapOptions Options, IReadOnlyLi
         Differences.First(d => d.Level == level && d.Metric == metric);
 }
 
+/// <summary>Replicates of a <see cref="Bootstrap.Joint"/> bootstrap: one draw of test studies per replicate, every
+/// model scored on it.</summary>
+public sealed class JointBootstrap
+{
+    private readonly IReadOnlyDictionary<(EvaluationLevel, Metric), double[][]> _values;
+
+    internal JointBootstrap(BootstrapOptions options, IReadOnlyDictionary<(EvaluationLevel, Metric), double[][]> values)
+    {
+        Options = options;
+        _values = values;
+    }
+
+    public BootstrapOptions Options { get; }
+
+    /// <summary>[replicate][model] values of a metric at a level; NaN where undefined on that draw.</summary>
+    public IReadOnlyList<double[]> Values(EvaluationLevel level, Metric metric) => _values[(level, metric)];
+
+    /// <summary>Bootstrap variance (n − 1 denominator) of Σ weights[j]·metric(model j) over the replicates where every
+    /// model with a non-zero weight is defined; NaN with fewer than 2 such replicates.</summary>
+    public double Variance(EvaluationLevel level, Metric metric, IReadOnlyList<double> weights)
+    {
+        var sums = new List<double>();
+        foreach (var row in _values[(level, metric)])
+        {
+            double sum = 0;
+            bool defined = true;
+            for (int j = 0; j < weights.Count && defined; j++)
+            {
+                if (weights[j] == 0) continue;
+                if (double.IsNaN(row[j])) defined = false;
+                else sum += weights[j] * row[j];
+            }
+            if (defined) sums.Add(sum);
+        }
+        if (sums.Count < 2) return double.NaN;
+        double mean = sums.Average();
+        return sums.Sum(v => (v - mean) * (v - mean)) / (sums.Count - 1);
+    }
+}
+
 /// <summary>Bootstrap confidence intervals that respect the data's clustering: the unit resampled (with
 /// replacement) is the <b>study</b>, never the image, because a study's images are correlated. Image-level metrics
 /// of a replicate use all images of the drawn studies; study-level metrics use the drawn studies' mean
@@ -132,6 +172,46 @@ public static class Bootstrap
             }
         }
         return new PairedBootstrapResult(options, result);
+    }
+
+    /// <summary>One bootstrap over test studies shared by several models scored on the same test set (e.g. every
+    /// arm × seed of an experiment): each replicate draws one set of studies and scores every model on it, so the
+    /// replicates keep the correlation between models that comes from sharing the test set. Returns, per level and
+    /// metric, the replicate values as [replicate][model] (NaN where the metric was undefined on that draw). Every
+    /// model must hold the same images of the same studies with the same labels, else an
+    /// <see cref="ArgumentException"/> names the first difference.</summary>
+    public static JointBootstrap Joint(IReadOnlyList<IReadOnlyList<ImagePrediction>> models, double threshold = 0.5,
+        BootstrapOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(models);
+        if (models.Count == 0) throw new ArgumentException("joint bootstrap: no model.", nameof(models));
+        options ??= new BootstrapOptions();
+        options.Check();
+        var clusters = models.Select(m => new StudyClusters(StudyAggregation.GroupByStudy(Checked(m, threshold)))).ToList();
+        foreach (var other in clusters.Skip(1)) StudyClusters.CheckSameTestSet(clusters[0], other);
+
+        int k = clusters.Count;
+        var values = new Dictionary<(EvaluationLevel, Metric), double[][]>();
+        foreach (var level in new[] { EvaluationLevel.Image, EvaluationLevel.Study })
+            foreach (var m in _metrics)
+                values[(level, m)] = [.. Enumerable.Range(0, options.Replicates).Select(_ => new double[k])];
+        var rng = new Random(options.Seed);
+        var draw = new int[clusters[0].Count];
+        for (int r = 0; r < options.Replicates; r++)
+        {
+            Draw(rng, draw);
+            for (int j = 0; j < k; j++)
+            {
+                var image = clusters[j].ImageLevel(draw, threshold);
+                var study = clusters[j].StudyLevel(draw, threshold);
+                foreach (var m in _metrics)
+                {
+                    values[(EvaluationLevel.Image, m)][r][j] = image.Get(m);
+                    values[(EvaluationLevel.Study, m)][r][j] = study.Get(m);
+                }
+            }
+        }
+        return new JointBootstrap(options, values);
     }
 
     /// <summary>The q-quantile (0..1) of sorted values, linear between order statistics (numpy's default).</summary>
