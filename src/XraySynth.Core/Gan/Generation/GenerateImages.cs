@@ -55,7 +55,9 @@ public static class GenerateImages
         var (classIndex, className) = ResolveClass(o.Network, o.Class, reader, arch.G.CDim);
 
         var outDir = Path.GetFullPath(o.OutDir);
+        using var held = RunFolderLock.Acquire(OutputFolder.Ensure(outDir, "--out"), "gan generate");
         ClaimFolder(outDir, o, className);
+        AtomicFile.RemoveTemporaries(outDir);
         var device = TorchRuntime.Select(o.Device);
         using var g = GanSnapshot.LoadGenerator(o.Network, GanSnapshot.GEma, device);
 
