@@ -181,7 +181,7 @@ public static class DatasetPreparer
             }
             return;
         }
-        if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())
+        if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any(e => Path.GetFileName(e) != RunFolderLock.FileName))
             throw new DataException($"{outDir} is not empty and holds no prepared dataset ({SettingsFile} missing). fix: choose a new or empty --out.");
         Directory.CreateDirectory(outDir);
         AtomicFile.WriteAllText(settingsPath, json + "\n");

@@ -18,6 +18,11 @@ public static class OutputFolder
         var full = Path.GetFullPath(folder);
         if (File.Exists(full))
             throw new DataException($"{option} {full} is a file, not a folder. fix: pass a folder path, or move the file away.");
+        for (var up = Path.GetDirectoryName(full); up is not null && !Directory.Exists(up); up = Path.GetDirectoryName(up))
+        {
+            if (File.Exists(up))
+                throw new DataException($"{option} {full}: a part of the path is a file, not a folder ({up}). fix: correct the path, or move that file away.");
+        }
         try
         {
             Directory.CreateDirectory(full);

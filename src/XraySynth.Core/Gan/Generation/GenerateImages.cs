@@ -142,7 +142,7 @@ public static class GenerateImages
                 throw new DataException($"{outDir} holds images generated with other settings (see {SettingsFile}). fix: choose another --out, or delete the folder.");
             return;
         }
-        if (Directory.EnumerateFileSystemEntries(outDir).Any())
+        if (Directory.EnumerateFileSystemEntries(outDir).Any(e => Path.GetFileName(e) != RunFolderLock.FileName))
             throw new DataException($"{outDir} is not empty and holds no generated images. fix: choose a new or empty --out.");
         try
         {
