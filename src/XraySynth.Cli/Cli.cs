@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Reflection;
+using System.Runtime.InteropServices;
 using XraySynth.Cli.Commands;
 
 namespace XraySynth.Cli;
@@ -11,8 +13,10 @@ public static class ExitCodes
     public const int Failure = 1;
     /// <summary>Bad input or options: a missing or corrupt file, a malformed row, an unusable device.</summary>
     public const int BadInput = 2;
-    /// <summary>Interrupted (Ctrl+C); finished work is kept and a rerun resumes.</summary>
+    /// <summary>Interrupted by SIGINT (Ctrl+C) at a safe point; finished work is kept and a rerun resumes.</summary>
     public const int Interrupted = 130;
+    /// <summary>Stopped by SIGTERM (a job scheduler's stop) at a safe point; finished work is kept and a rerun resumes.</summary>
+    public const int Terminated = 143;
 }
 
 /// <summary>The command tree. Each verb lives in Commands/&lt;Verb&gt;Command.cs: its options and a handler that
@@ -25,6 +29,7 @@ public static class Cli
             "XraySynth: train StyleGAN2-ADA on X-rays (MURA), generate synthetic X-rays, and measure on real held-out " +
             "images whether they improve a DenseNet-169 abnormality classifier.\n" +
             "Start with 'xraysynth demo'; every verb explains itself with --help.");
+        root.Options.Add(new Option<bool>("--verbose") { Description = "On an unexpected failure (a bug), print the stack trace.", Recursive = true });
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(PhantomsCommand.Create());
         root.Subcommands.Add(PrepareCommand.Create());
@@ -36,26 +41,70 @@ public static class Cli
         return root;
     }
 
+    /// <summary>Environment variable that makes an unexpected failure print its stack trace (as --verbose does).</summary>
+    public const string VerboseVariable = "XRAYSYNTH_VERBOSE";
+
+    /// <summary>
+    /// Runs one command line. Every verb goes through here: bad input and file system failures print one line naming
+    /// the path and the fix (exit 2); SIGINT / SIGTERM ask the job to stop at its next safe point (a finished tick,
+    /// epoch or image; a second signal stops at once) and exit 130 / 143 with how to resume; anything else is a bug:
+    /// one line and exit 1 (the stack trace with --verbose or XRAYSYNTH_VERBOSE=1).
+    /// </summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
+        // ProcessTerminationTimeout = null: the signals are ours (System.CommandLine would exit 2 s after one).
+        var config = new InvocationConfiguration
+        {
+            Output = output, Error = error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null,
+        };
+        using var stop = new CancellationTokenSource();
+        int? signalExit = null;
+        void OnSignal(PosixSignalContext context)
+        {
+            if (signalExit is not null) return; // second signal: the default action ends the process now
+            context.Cancel = true;
+            signalExit = context.Signal == PosixSignal.SIGTERM ? ExitCodes.Terminated : ExitCodes.Interrupted;
+            error.WriteLine($"{SignalName(context.Signal)} received: stopping at the next safe point (send it again to stop at once).");
+            stop.Cancel();
+        }
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         try
         {
             var parse = BuildRoot().Parse(args);
             CommonOptions.ApplyThreads(parse);
-            return parse.Invoke(config);
+            return parse.InvokeAsync(config, stop.Token).GetAwaiter().GetResult();
         }
         catch (Exception e) when (UserError(e) is { } message)
         {
             error.WriteLine($"error: {message}");
             return ExitCodes.BadInput;
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException e)
         {
-            error.WriteLine("interrupted: finished work is kept; rerun the same command to resume.");
-            return ExitCodes.Interrupted;
+            int code = signalExit ?? ExitCodes.Interrupted;
+            var signal = code == ExitCodes.Terminated ? "SIGTERM" : "SIGINT";
+            var run = (e as RunInterruptedException)?.RunDir;
+            var resume = run is not null && args.Length >= 2 && args[0] is "gan" or "classifier" && args[1] == "train"
+                ? $"resume with: xraysynth {args[0]} train --resume {run}"
+                : "rerun the same command to continue" + (args.Length > 0 && args[0] == "experiment" && !args.Contains("--resume") ? " with --resume" : "");
+            var detail = e is RunInterruptedException ? $" ({e.Message})" : "";
+            error.WriteLine($"interrupted by {signal}{detail}: finished work is kept; {resume}.");
+            return code;
+        }
+        catch (Exception e)
+        {
+            error.WriteLine($"error: unexpected {e.GetType().Name}: {e.Message} -- this is a bug in xraysynth; please report it " +
+                            $"with this line{(Verbose(args) ? "" : $" (--verbose or {VerboseVariable}=1 prints the details)")}.");
+            if (Verbose(args)) error.WriteLine(e.ToString());
+            return ExitCodes.Failure;
         }
     }
+
+    private static string SignalName(PosixSignal signal) => signal == PosixSignal.SIGTERM ? "SIGTERM" : "SIGINT";
+
+    private static bool Verbose(string[] args) =>
+        args.Contains("--verbose") || Environment.GetEnvironmentVariable(VerboseVariable) is "1" or "true";
 
     /// <summary>The message of an exception that is the user's to fix (bad input), or null for a bug.</summary>
     private static string? UserError(Exception e) => e switch
@@ -64,8 +113,8 @@ public static class Cli
             or Classifier.Models.CheckpointMismatchException or Classifier.Models.CheckpointFormatException
             or Weights.WeightsException => e.Message,
         AggregateException { InnerExceptions.Count: > 0 } a => UserError(a.InnerExceptions[0]),
-        UnauthorizedAccessException or DirectoryNotFoundException => $"{e.Message} fix: check the path and its permissions.",
-        IOException io when io.HResult == 28 || io.Message.Contains("No space", StringComparison.Ordinal) => $"{e.Message} fix: free disk space and rerun (finished work is kept).",
+        TargetInvocationException { InnerException: { } inner } => UserError(inner),
+        IOException or UnauthorizedAccessException => OutputFolder.TryExplain(e)!.Message,
         _ => null,
     };
 

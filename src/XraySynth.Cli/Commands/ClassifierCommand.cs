@@ -75,7 +75,10 @@ public static class ClassifierCommand
                 Strict = parse.GetValue(strict),
                 Desc = parse.GetValue(desc),
             };
-            var result = ProgressRenderer.Run(output, "classifier", p => ClassifierTrainer.Run(options, parse.GetValue(resume), p, output.WriteLine, cancel));
+            // The options typed on the command line (a resume refuses any that contradicts the run).
+            var given = new HashSet<string>(parse.CommandResult.Children.OfType<System.CommandLine.Parsing.OptionResult>()
+                .Where(r => !r.Implicit).Select(r => r.Option.Name));
+            var result = ProgressRenderer.Run(output, "classifier", p => ClassifierTrainer.Run(options, parse.GetValue(resume), p, output.WriteLine, cancel, given));
             output.WriteLine($"best validation {result.SelectBy} {result.BestScore:F4} at epoch {result.BestEpoch} of {result.Epochs}" +
                              $"{(result.StoppedEarly ? " (stopped early)" : "")}; model: {Path.Combine(result.RunDir, ClassifierModelInfo.BestWeights)}");
             return Task.FromResult(ExitCodes.Ok);

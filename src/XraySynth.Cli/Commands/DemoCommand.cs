@@ -30,7 +30,7 @@ public static class DemoCommand
     public static int Run(string outDir, int patients, DeviceChoice device, TextWriter output, CancellationToken cancel = default)
     {
         var clock = Stopwatch.StartNew();
-        var root = Path.GetFullPath(outDir);
+        var root = OutputFolder.Ensure(outDir, "--out");
         var phantomDir = Path.Combine(root, "phantoms");
         var datasetDir = Path.Combine(phantomDir, MuraCatalog.DatasetFolderName);
         output.WriteLine($"demo: writing to {root}");

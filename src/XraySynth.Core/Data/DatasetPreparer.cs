@@ -38,8 +38,11 @@ public static class DatasetPreparer
             .OrderBy(x => x.Split).ThenBy(x => x.Image.RelativePath, StringComparer.Ordinal).ToList();
         var warnings = CheckClasses(items, options, catalog.DatasetDir);
 
+        // One process per output folder; under its lock every temporary there is a killed run's, safe to remove.
+        using var held = RunFolderLock.Acquire(OutputFolder.Ensure(outDir, "--out"), "prepare");
         ClaimOutputFolder(outDir, new Settings(Format, catalog.DatasetDir, options.Parts.Order(StringComparer.Ordinal).ToList(),
             options.Resolution, options.Channels, options.ClassifierSize, options.Fit, options.Contrast, options.ValFraction, options.Seed));
+        AtomicFile.RemoveTemporaries(outDir);
 
         var ganSettings = new PreprocessSettings(options.Resolution, options.Channels, options.Fit, options.Contrast);
         var clsSettings = new PreprocessSettings(options.ClassifierSize, 1, options.Fit, options.Contrast);
@@ -178,7 +181,7 @@ public static class DatasetPreparer
             }
             return;
         }
-        if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())
+        if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any(e => Path.GetFileName(e) != RunFolderLock.FileName))
             throw new DataException($"{outDir} is not empty and holds no prepared dataset ({SettingsFile} missing). fix: choose a new or empty --out.");
         Directory.CreateDirectory(outDir);
         AtomicFile.WriteAllText(settingsPath, json + "\n");

@@ -66,7 +66,7 @@ public sealed class DatasetZipWriter : IDisposable
     {
         if (_completed) return;
         try { _zip.Dispose(); } catch (IOException) { } catch (InvalidDataException) { }
-        _stream.Dispose();
+        try { _stream.Dispose(); } catch (IOException) { } // a full disk fails the final flush too
         try { File.Delete(_tempPath); } catch (IOException) { }
     }
 }

@@ -49,6 +49,9 @@ public sealed class MuraCatalog
         var problems = new List<InputProblem>();
         var images = new List<MuraImage>();
         bool anyCsv = false;
+        // Symbolic links: nothing outside the dataset folder is read, and no file is counted under two names.
+        var realRoot = RealPath(datasetDir) ?? datasetDir;
+        var seenReal = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var split in new[] { "train", "valid" })
         {
             var pathsCsv = Path.Combine(datasetDir, $"{split}_image_paths.csv");
@@ -60,7 +63,7 @@ public sealed class MuraCatalog
             }
             else
             {
-                rows = ScanFolder(datasetDir, split);
+                rows = ScanFolder(datasetDir, split, realRoot, problems);
             }
             var studyLabels = ReadLabeledStudies(Path.Combine(datasetDir, $"{split}_labeled_studies.csv"), datasetDir, problems);
             foreach (var (rel, where) in rows)
@@ -83,7 +86,23 @@ public sealed class MuraCatalog
                     problems.Add(new InputProblem(where, $"label {csvLabel} in {split}_labeled_studies.csv disagrees with the study folder name ({label}); image skipped"));
                     continue;
                 }
-                images.Add(new MuraImage(rel, Path.Combine(datasetDir, rel), s, part, patient, study, label));
+                var full = Path.Combine(datasetDir, rel);
+                if (File.Exists(full) || Directory.Exists(full))
+                {
+                    var real = RealPath(full);
+                    if (real is null || !Inside(real, realRoot))
+                    {
+                        problems.Add(new InputProblem(where, $"a symbolic link to {real ?? "(a loop)"}, outside the dataset folder {realRoot}: not followed, image skipped"));
+                        continue;
+                    }
+                    if (seenReal.TryGetValue(real, out var first) && first != rel)
+                    {
+                        problems.Add(new InputProblem(where, $"the same file as {first} (through a symbolic link): counted once"));
+                        continue;
+                    }
+                    seenReal[real] = rel;
+                }
+                images.Add(new MuraImage(rel, full, s, part, patient, study, label));
             }
         }
         // One entry per image, in a stable order whatever the CSV order.
@@ -174,16 +193,67 @@ public sealed class MuraCatalog
         return rel;
     }
 
-    private static IEnumerable<(string Rel, string Where)> ScanFolder(string datasetDir, string split)
+    /// <summary>The images under DATASET/split, in ordinal order. A linked folder is not entered (one problem names
+    /// it); linked files are checked by the caller like every other image.</summary>
+    private static List<(string Rel, string Where)> ScanFolder(string datasetDir, string split, string realRoot, List<InputProblem> problems)
     {
+        var result = new List<(string Rel, string Where)>();
         var dir = Path.Combine(datasetDir, split);
-        if (!Directory.Exists(dir)) yield break;
-        var files = Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
-            .Where(f => !Path.GetFileName(f).StartsWith('.'))   // macOS '._image1.png' resource forks and hidden files
-            .Where(f => f.EndsWith(".png", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".jpg", StringComparison.OrdinalIgnoreCase)
-                        || f.EndsWith(".jpeg", StringComparison.OrdinalIgnoreCase))
-            .Order(StringComparer.Ordinal);
-        foreach (var f in files)
-            yield return (Path.GetRelativePath(datasetDir, f).Replace('\\', '/'), f);
+        if (!Directory.Exists(dir)) return result;
+        var pending = new Stack<string>();
+        pending.Push(dir);
+        var files = new List<string>();
+        while (pending.Count > 0)
+        {
+            var current = pending.Pop();
+            foreach (var sub in Directory.EnumerateDirectories(current))
+            {
+                if (new DirectoryInfo(sub).LinkTarget is null)
+                {
+                    pending.Push(sub);
+                    continue;
+                }
+                var real = RealPath(sub);
+                var where = real is not null && Inside(real, realRoot) ? "inside the dataset (its images count under their own path)" : "outside the dataset folder";
+                problems.Add(new InputProblem(sub, $"a symbolic link to the folder {real ?? "(a loop)"}, {where}: not followed"));
+            }
+            files.AddRange(Directory.EnumerateFiles(current)
+                .Where(f => !Path.GetFileName(f).StartsWith('.'))   // macOS '._image1.png' resource forks and hidden files
+                .Where(f => f.EndsWith(".png", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".jpg", StringComparison.OrdinalIgnoreCase)
+                            || f.EndsWith(".jpeg", StringComparison.OrdinalIgnoreCase)));
+        }
+        foreach (var f in files.Order(StringComparer.Ordinal))
+            result.Add((Path.GetRelativePath(datasetDir, f).Replace('\\', '/'), f));
+        return result;
+    }
+
+    private static bool Inside(string path, string root) =>
+        path.StartsWith(root.TrimEnd('/') + "/", StringComparison.Ordinal);
+
+    /// <summary>The path with every symbolic link on it resolved (like realpath(3)); null for a link loop.</summary>
+    internal static string? RealPath(string path)
+    {
+        var pending = new Queue<string>(Path.GetFullPath(path).Split('/', StringSplitOptions.RemoveEmptyEntries));
+        var current = "/";
+        int hops = 0;
+        while (pending.Count > 0)
+        {
+            var part = pending.Dequeue();
+            var next = Path.Combine(current, part);
+            FileSystemInfo info = Directory.Exists(next) ? new DirectoryInfo(next) : new FileInfo(next);
+            var target = info.Exists || info.LinkTarget is not null ? info.LinkTarget : null;
+            if (target is null)
+            {
+                current = next;
+                continue;
+            }
+            if (++hops > 40) return null;
+            // Restart from the link's target, then the rest of the path.
+            var resolved = Path.GetFullPath(Path.IsPathRooted(target) ? target : Path.Combine(current, target));
+            var rest = pending.ToArray();
+            pending = new Queue<string>(resolved.Split('/', StringSplitOptions.RemoveEmptyEntries).Concat(rest));
+            current = "/";
+        }
+        return current;
     }
 }

@@ -39,7 +39,7 @@ public static class Phantoms
         foreach (var p in o.Parts)
             if (!MuraPaths.Parts.Contains(p))
                 throw new DataException($"unknown study type '{p}'. fix: use one or more of {string.Join(", ", MuraPaths.Parts)}.");
-        var datasetDir = Path.Combine(Path.GetFullPath(o.OutDir), MuraCatalog.DatasetFolderName);
+        var datasetDir = Path.Combine(OutputFolder.Ensure(o.OutDir, "--out"), MuraCatalog.DatasetFolderName);
         if (IsComplete(datasetDir))
             throw new DataException($"{datasetDir} already holds a complete dataset. fix: choose another --out or delete it.");
         // An interrupted run (no CSVs yet) is simply redone: every image is deterministic and written atomically.

@@ -50,7 +50,8 @@ public sealed class ExperimentRunner
     /// <summary>Runs every stage not yet done, in order, then writes the report.</summary>
     public string Run(CancellationToken cancel = default)
     {
-        Directory.CreateDirectory(_dir);
+        using var held = RunFolderLock.Acquire(OutputFolder.Ensure(_dir, "--out"), "experiment");
+        AtomicFile.RemoveTemporaries(_dir);
         Json.WriteFile(Path.Combine(_dir, "config.json"), _c);
         _cancel = cancel;
         foreach (var stage in _stages)

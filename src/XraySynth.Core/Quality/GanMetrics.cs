@@ -178,7 +178,7 @@ public static class GanMetrics
 
         // The metrics.
         var outDir = Path.GetFullPath(o.OutDir ?? (o.Network is not null ? Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(o.Network)))! : o.Images!));
-        Directory.CreateDirectory(outDir);
+        OutputFolder.Ensure(outDir, "--out");
         int n = (int)generated.Count;
         string count = n % 1000 == 0 ? $"{n / 1000}k" : n.ToString(CultureInfo.InvariantCulture);
         string suffix = (detector.ComparableToPublished ? "" : "-" + detector.Name) + (synthetic.ClassName is null ? "" : "-" + synthetic.ClassName);

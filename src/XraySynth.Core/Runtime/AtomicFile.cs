@@ -54,6 +54,42 @@ public static class AtomicFile
         return Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Environment.CurrentManagedThreadId}.tmp");
     }
 
+    /// <summary>True for a name <see cref="TempNameFor"/> makes (<c>.NAME.PID.TID.tmp</c>).</summary>
+    public static bool IsTemporaryName(string fileName) => TemporaryName.IsMatch(fileName);
+
+    private static readonly System.Text.RegularExpressions.Regex TemporaryName =
+        new(@"^\..+\.[0-9]+\.[0-9]+\.tmp$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// Deletes the temporaries a killed or failed write left in <paramref name="folder"/> and its subfolders (a
+    /// subfolder with its own <see cref="RunFolderLock"/> file is its owner's to clean). Call it only while holding
+    /// the folder's lock: then every temporary there is this process's or a dead one's. Returns the files removed.
+    /// </summary>
+    public static List<string> RemoveTemporaries(string folder)
+    {
+        var removed = new List<string>();
+        if (!Directory.Exists(folder)) return removed;
+        var pending = new Stack<string>();
+        pending.Push(folder);
+        while (pending.Count > 0)
+        {
+            var dir = pending.Pop();
+            foreach (var file in Directory.EnumerateFiles(dir))
+            {
+                if (!IsTemporaryName(Path.GetFileName(file))) continue;
+                TryDelete(file);
+                if (!File.Exists(file)) removed.Add(file);
+            }
+            foreach (var sub in Directory.EnumerateDirectories(dir))
+            {
+                if (new DirectoryInfo(sub).LinkTarget is not null) continue;
+                if (File.Exists(Path.Combine(sub, RunFolderLock.FileName))) continue;
+                pending.Push(sub);
+            }
+        }
+        return removed;
+    }
+
     private static void TryDelete(string path)
     {
         try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }

@@ -24,14 +24,17 @@ public sealed class RunFolder
 
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
-    /// <summary>Creates the next numbered folder under <paramref name="root"/>.</summary>
+    /// <summary>Creates the next numbered folder under <paramref name="root"/> (created when missing). The owner
+    /// then takes its <see cref="RunFolderLock"/>.</summary>
     public static RunFolder Create(string root, string kind, string desc)
     {
-        Directory.CreateDirectory(root);
+        root = OutputFolder.Ensure(root, "--out");
         int next = Numbered(root).Select(d => d.Number + 1).DefaultIfEmpty(0).Max();
         var safe = new string($"{kind}-{desc}".Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').ToArray()).Trim('-');
+        // Another process may have taken this number meanwhile: never share a fresh folder.
+        while (Directory.Exists(System.IO.Path.Combine(root, $"{next:D5}-{safe}"))) next++;
         var run = new RunFolder(System.IO.Path.Combine(root, $"{next:D5}-{safe}"));
-        Directory.CreateDirectory(run.Path);
+        OutputFolder.Ensure(run.Path, "--out");
         return run;
     }
 

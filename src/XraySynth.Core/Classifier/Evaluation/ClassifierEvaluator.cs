@@ -49,7 +49,7 @@ public static class ClassifierEvaluator
         var report = EvaluationReport.Compute(predictions, new EvaluationOptions(o.Threshold, 10, new BootstrapOptions(o.Bootstrap, o.Seed)));
 
         var outDir = Path.GetFullPath(o.OutDir ?? Path.Combine(runDir, $"eval-{Path.GetFileNameWithoutExtension(o.Test)}"));
-        Directory.CreateDirectory(outDir);
+        OutputFolder.Ensure(outDir, "--out");
         EvaluationFiles.WriteMetrics(Path.Combine(outDir, EvaluationFiles.MetricsFileName), report);
         EvaluationFiles.WritePredictions(Path.Combine(outDir, EvaluationFiles.PredictionsFileName), predictions);
         WritePlots(outDir, predictions, report);

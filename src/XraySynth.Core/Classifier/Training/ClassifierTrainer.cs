@@ -43,17 +43,25 @@ public sealed class ClassifierTrainer
         _say = line => { run.Log(line); say?.Invoke(line); };
     }
 
-    /// <summary>Starts a new run, or continues one when <paramref name="resume"/> is "latest" or a run folder.</summary>
+    /// <summary>Starts a new run, or continues one when <paramref name="resume"/> is "latest" or a run folder. The
+    /// options and data are checked before a run folder is created; the run folder is locked while training
+    /// (<see cref="RunFolderLock"/>). On resume, <paramref name="given"/> names the options the user typed (null: all
+    /// of <paramref name="options"/> counts as given); any that contradicts the run is refused, as gan train does.
+    /// A stop request ends the current epoch early (<see cref="RunInterruptedException"/>): finished epochs are kept.</summary>
     public static ClassifierTrainResult Run(ClassifierTrainOptions options, string? resume = null,
-        IProgress<ProgressInfo>? progress = null, Action<string>? say = null, CancellationToken cancel = default)
+        IProgress<ProgressInfo>? progress = null, Action<string>? say = null, CancellationToken cancel = default,
+        IReadOnlySet<string>? given = null)
     {
         RunFolder run;
         if (resume is null)
         {
             options = options with { Weights = ResolveWeights(options.Weights, options.Arch, progress, cancel) };
             Validate(options);
+            CheckData(options);
             run = RunFolder.Create(options.OutRoot, "classifier", options.Desc ?? options.Arch);
+            using var held = RunFolderLock.Acquire(run.Path, "classifier train");
             run.WriteOptions(options);
+            return new ClassifierTrainer(options, run, progress, say).Train(cancel);
         }
         else
         {
@@ -62,11 +70,81 @@ public sealed class ClassifierTrainer
                 : new RunFolder(resume);
             if (!File.Exists(run.File(RunFolder.OptionsFile)))
                 throw new DataException($"--resume {resume}: {run.File(RunFolder.OptionsFile)} not found. fix: pass a classifier run folder.");
-            // The run's own options rule; only the epoch budget may be raised on resume.
             var saved = run.ReadOptions<ClassifierTrainOptions>();
-            options = saved with { Epochs = Math.Max(saved.Epochs, options.Epochs), Device = options.Device };
+            options = MergeForResume(saved, options, given);
+            CheckData(options);
+            using var held = RunFolderLock.Acquire(run.Path, "classifier train --resume");
+            AtomicFile.RemoveTemporaries(run.Path);
+            return new ClassifierTrainer(options, run, progress, say).Train(cancel);
         }
-        return new ClassifierTrainer(options, run, progress, say).Train(cancel);
+    }
+
+    /// <summary>The saved options of a resumed run with what a resume may change (--epochs, --patience, --device);
+    /// any other option given with another value than the run has is refused.</summary>
+    internal static ClassifierTrainOptions MergeForResume(ClassifierTrainOptions saved, ClassifierTrainOptions request, IReadOnlySet<string>? given)
+    {
+        var conflicts = new List<string>();
+        void Check<T>(string flag, T given_, T was, Func<T, T, bool>? same = null)
+        {
+            if (given is not null && !given.Contains(flag)) return;
+            if (!(same?.Invoke(given_, was) ?? EqualityComparer<T>.Default.Equals(given_, was)))
+                conflicts.Add($"{flag} {Show(given_)} (the run has {Show(was)})");
+        }
+        static string Show(object? value) => value switch
+        {
+            null => "(none)",
+            IEnumerable<string> list => list.Any() ? string.Join(" ", list) : "(none)",
+            Enum e => e.ToString().ToLowerInvariant(),
+            _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "",
+        };
+        Check("--data", Path.GetFullPath(request.Data), Path.GetFullPath(saved.Data));
+        Check("--arch", request.Arch, saved.Arch);
+        Check("--weights", request.Weights, saved.Weights);
+        Check("--synthetic", request.Synthetic, saved.Synthetic, (a, b) => a.SequenceEqual(b));
+        Check("--synthetic-count", request.SyntheticCount, saved.SyntheticCount);
+        Check("--synthetic-per-class", request.SyntheticPerClass, saved.SyntheticPerClass);
+        Check("--size", request.Size, saved.Size);
+        Check("--batch", request.Batch, saved.Batch);
+        Check("--lr", request.Lr, saved.Lr);
+        Check("--loss", request.Loss, saved.Loss);
+        Check("--sampler", request.Sampler, saved.Sampler);
+        Check("--select-by", request.SelectBy, saved.SelectBy);
+        Check("--seed", request.Seed, saved.Seed);
+        Check("--strict", request.Strict, saved.Strict);
+        if (given is not null && given.Contains("--epochs") && request.Epochs < 1)
+            conflicts.Add($"--epochs {request.Epochs} (must be at least 1)");
+        if (conflicts.Count > 0)
+        {
+            throw new DataException(
+                $"--resume continues a run as it was started, but {string.Join("; ", conflicts)}. fix: drop these options (only " +
+                "--epochs, --patience and --device may change on resume), or start a new run.");
+        }
+        bool Given(string flag) => given is null || given.Contains(flag);
+        return saved with
+        {
+            Epochs = Given("--epochs") ? request.Epochs : saved.Epochs,
+            Patience = Given("--patience") ? request.Patience : saved.Patience,
+            Device = request.Device,
+        };
+    }
+
+    /// <summary>The manifests and synthetic folders are readable and give both classes and a validation set: checked
+    /// before any run folder is created or any image decoded.</summary>
+    private static void CheckData(ClassifierTrainOptions o)
+    {
+        var trainCsv = Path.Combine(o.Data, "train.csv");
+        var valCsv = Path.Combine(o.Data, "val.csv");
+        if (!Directory.Exists(o.Data))
+            throw new DataException($"--data {o.Data}: folder not found. fix: pass the folder written by 'xraysynth prepare'.");
+        var real = ClassifierSamples.FromManifest(trainCsv);
+        var val = ClassifierSamples.FromManifest(valCsv);
+        if (val.Count == 0)
+            throw new DataException($"{valCsv}: the validation set is empty. fix: prepare with --val-fraction above 0.");
+        var synthetic = o.Synthetic.SelectMany(ClassifierSamples.FromGenerated).ToList();
+        int positives = real.Count(s => s.Label == 1) + synthetic.Count(s => s.Label == 1);
+        int negatives = real.Count + synthetic.Count - positives;
+        if (positives == 0 || negatives == 0)
+            throw new DataException($"the training set has no {(positives == 0 ? "abnormal" : "normal")} images (an empty class). fix: check {trainCsv} and the synthetic folders.");
     }
 
     /// <summary>
@@ -117,9 +195,7 @@ public sealed class ClassifierTrainer
         // Data: real training images + selected synthetic ones; validation real only.
         var real = ClassifierSamples.FromManifest(Path.Combine(_o.Data, "train.csv"));
         var synthetic = ClassifierSamples.Select(_o.Synthetic.SelectMany(ClassifierSamples.FromGenerated).ToList(), _o.SyntheticCount, _o.SyntheticPerClass, _o.Seed);
-        var valSamples = ClassifierSamples.FromManifest(Path.Combine(_o.Data, "val.csv"));
-        if (valSamples.Count == 0)
-            throw new DataException($"{Path.Combine(_o.Data, "val.csv")}: the validation set is empty. fix: prepare with --val-fraction above 0.");
+        var valSamples = ClassifierSamples.FromManifest(Path.Combine(_o.Data, "val.csv")); // not empty: CheckData
         using var train = ImageBank.Load([.. real, .. synthetic], _o.Size, _o.Strict, "decode train", _progress, cancel);
         using var val = ImageBank.Load(valSamples, _o.Size, _o.Strict, "decode val", _progress, cancel);
         var skipped = train.Skipped.Concat(val.Skipped).ToList();
@@ -155,9 +231,19 @@ public sealed class ClassifierTrainer
         int epoch = startEpoch - 1;
         for (epoch = startEpoch; epoch <= _o.Epochs; epoch++)
         {
-            cancel.ThrowIfCancellationRequested();
             var clock = Stopwatch.StartNew();
-            double trainLoss = TrainEpoch(model, optimizer, train, device, w0, w1, epoch, cancel);
+            double trainLoss;
+            try
+            {
+                cancel.ThrowIfCancellationRequested();
+                trainLoss = TrainEpoch(model, optimizer, train, device, w0, w1, epoch, cancel);
+            }
+            catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+            {
+                var kept = epoch - 1 >= 1 ? $"epochs up to {epoch - 1} are kept" : "no epoch was finished";
+                _say($"stopped on request during epoch {epoch}; {kept}");
+                throw new RunInterruptedException($"stopped during epoch {epoch}; {kept}", _run.Path);
+            }
             double seconds = clock.Elapsed.TotalSeconds;
             var (valLoss, metrics) = Validate(model, val, device, w0, w1);
             double score = _o.SelectBy == SelectionMetric.Auroc ? metrics.Auroc : metrics.Kappa;

@@ -55,7 +55,9 @@ public static class GenerateImages
         var (classIndex, className) = ResolveClass(o.Network, o.Class, reader, arch.G.CDim);
 
         var outDir = Path.GetFullPath(o.OutDir);
+        using var held = RunFolderLock.Acquire(OutputFolder.Ensure(outDir, "--out"), "gan generate");
         ClaimFolder(outDir, o, className);
+        AtomicFile.RemoveTemporaries(outDir);
         var device = TorchRuntime.Select(o.Device);
         using var g = GanSnapshot.LoadGenerator(o.Network, GanSnapshot.GEma, device);
 
@@ -140,7 +142,7 @@ public static class GenerateImages
                 throw new DataException($"{outDir} holds images generated with other settings (see {SettingsFile}). fix: choose another --out, or delete the folder.");
             return;
         }
-        if (Directory.EnumerateFileSystemEntries(outDir).Any())
+        if (Directory.EnumerateFileSystemEntries(outDir).Any(e => Path.GetFileName(e) != RunFolderLock.FileName))
             throw new DataException($"{outDir} is not empty and holds no generated images. fix: choose a new or empty --out.");
         try
         {

@@ -53,7 +53,7 @@ public sealed class GanTrainer
     /// Starts a new run, or continues one when <paramref name="resume"/> is "latest" (the newest run under
     /// <see cref="GanTrainOptions.OutRoot"/>), a run folder or a snapshot folder. Every check of the inputs happens
     /// before training starts (<see cref="DataException"/>); a non-finite loss stops with
-    /// <see cref="TrainingDivergedException"/>; cancellation stops at the next minibatch (rerun with --resume).
+    /// <see cref="TrainingDivergedException"/>; cancellation stops at the end of the current tick with a snapshot (<see cref="RunInterruptedException"/>; rerun with --resume).
     /// </summary>
     public static GanTrainResult Run(GanTrainOptions options, string? resume = null,
         IProgress<ProgressInfo>? progress = null, Action<string>? say = null, CancellationToken cancel = default)
@@ -93,6 +93,7 @@ public sealed class GanTrainer
             }
             var setup = BuildSetup(options, data, transferNets);
             var run = RunFolder.Create(options.OutRoot, RunKind, options.Desc ?? DefaultDesc(options, data));
+            using var held = RunFolderLock.Acquire(run.Path, "gan train");
             run.WriteOptions(new GanRunOptions(options, setup));
             Warn(run, data.Warnings, say);
             var trainer = new GanTrainer(options, setup, run, data, device, progress, say);
@@ -150,7 +151,14 @@ public sealed class GanTrainer
         }
         var options = MergeForResume(saved, request);
 
-        TrainingSnapshot.RemoveLeftovers(run.Path);
+        // Under the lock every hidden temporary in the run folder is a dead process's: safe to clean.
+        using var held = RunFolderLock.Acquire(run.Path, "gan train --resume");
+        foreach (var action in TrainingSnapshot.RemoveLeftovers(run.Path))
+        {
+            say?.Invoke(action);
+            run.Log(action);
+        }
+        AtomicFile.RemoveTemporaries(run.Path);
         SnapshotReader reader;
         if (snapshotDir is not null)
         {
@@ -510,7 +518,6 @@ public sealed class GanTrainer
 
         while (true)
         {
-            cancel.ThrowIfCancellationRequested();
             using (var step = NewDisposeScope())
             {
                 // Data for this minibatch: reals, their labels, latents and labels for the generated images.
@@ -568,7 +575,9 @@ public sealed class GanTrainer
             var tickEnd = clock.Elapsed.TotalSeconds;
             ThrowIfDiverged(firstBad, batch, lastSnapshot);
             var values = stats.Collect();
-            var snapshotDue = done || curTick % o.Snap!.Value == 0;
+            // A stop request (SIGINT/SIGTERM) is honoured here, at the end of a tick: snapshot, then stop.
+            var stopping = !done && cancel.IsCancellationRequested;
+            var snapshotDue = done || stopping || curTick % o.Snap!.Value == 0;
             var secPerTick = tickEnd - tickStartTime;
             trainSinceSnapshot += secPerTick;
             var gridRows = gh;
@@ -660,7 +669,12 @@ public sealed class GanTrainer
                 _say($"snapshot {Path.GetFileName(dir)}; overhead {overhead:F1} s = {100 * fraction:F1}% of the {trainSinceSnapshot:F1} s trained since the last " +
                      $"(FD8 on {fd8Samples} images {fd8Sec:F1} s, fakes grid {gw}x{gridRows}, files {lastSaveSec:F1} s)");
                 trainSinceSnapshot = 0;
-                if (o.Metrics is not null) SnapshotMetrics(dir, o, seed, cancel);
+                if (o.Metrics is not null && !stopping) SnapshotMetrics(dir, o, seed, cancel);
+            }
+            if (stopping)
+            {
+                _say($"stopped on request at kimg {curNimg / 1000.0:F3} (tick {curTick}); snapshot {Path.GetFileName(lastSnapshot)}");
+                throw new RunInterruptedException($"stopped at kimg {curNimg / 1000.0:F3}; the run continues exactly from {lastSnapshot}", _run.Path);
             }
 
             curTick++;

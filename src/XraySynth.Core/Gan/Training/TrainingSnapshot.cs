@@ -186,19 +186,78 @@ public static class TrainingSnapshot
         return deleted;
     }
 
-    /// <summary>Removes hidden half-written snapshot folders left by a crash during a write.</summary>
-    public static void RemoveLeftovers(string runDir)
+    /// <summary>
+    /// Cleans what an interrupted <see cref="SnapshotWriter.Commit"/> left in <paramref name="runDir"/>; call it only
+    /// while holding the run's <see cref="RunFolderLock"/>, so every hidden folder there is a dead writer's. A
+    /// <c>.network-snapshot-K.old-*</c> folder is the previous copy of snapshot K: when K itself is missing or damaged it
+    /// is the only complete copy and is restored (renamed back); when K is complete it is deleted; next to a damaged K it is kept. Half-written
+    /// <c>.network-snapshot-K.tmp-*</c> folders are deleted. Returns one line per action, for the log.
+    /// </summary>
+    public static List<string> RemoveLeftovers(string runDir)
     {
-        foreach (var dir in Directory.EnumerateDirectories(runDir, "." + Prefix + "*"))
+        var actions = new List<string>();
+        var hidden = Directory.EnumerateDirectories(runDir, "." + Prefix + "*").Order(StringComparer.Ordinal).ToList();
+        foreach (var dir in hidden)
         {
-            try
+            var name = Path.GetFileName(dir);
+            int at = name.LastIndexOf(".old-", StringComparison.Ordinal);
+            if (at <= 1) continue;
+            var target = Path.Combine(runDir, name[1..at]);
+            if (IsComplete(target))
             {
-                Directory.Delete(dir, recursive: true);
+                if (TryDelete(dir)) actions.Add($"removed {name} (an older copy of {Path.GetFileName(target)})");
             }
-            catch (IOException)
+            else if (Directory.Exists(target))
             {
-                // Another process may hold it; harmless.
+                // Damaged by something other than an interrupted write: keep both for the user to judge.
+                actions.Add($"kept {name}: {Path.GetFileName(target)} is damaged and this may be its only good copy");
             }
+            else if (IsComplete(dir))
+            {
+                Directory.Move(dir, target);
+                actions.Add($"restored {Path.GetFileName(target)} from {name} (a snapshot write was interrupted)");
+            }
+            else if (TryDelete(dir))
+            {
+                actions.Add($"removed {name} (incomplete)");
+            }
+        }
+        foreach (var dir in hidden.Where(d => Path.GetFileName(d).Contains(".tmp-", StringComparison.Ordinal)))
+        {
+            if (Directory.Exists(dir) && TryDelete(dir))
+                actions.Add($"removed {Path.GetFileName(dir)} (a half-written snapshot)");
+        }
+        return actions;
+    }
+
+    private static bool IsComplete(string snapshotDir)
+    {
+        if (!Directory.Exists(snapshotDir)) return false;
+        try
+        {
+            SnapshotReader.Open(snapshotDir);
+            return true;
+        }
+        catch (SnapshotException)
+        {
+            return false;
+        }
+    }
+
+    private static bool TryDelete(string dir)
+    {
+        try
+        {
+            Directory.Delete(dir, recursive: true);
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 

@@ -61,8 +61,9 @@ public class GanTrainerTests
         // Uninterrupted: 25 minibatches, R1 at 0 and 16, ADA updates every 4.
         var a = GanTrainer.Run(Smoke(zip, tmp.Combine("a"), kimg: 0.2));
 
-        // Killed mid-tick after the snapshot at 72 images, with debris of a crash during a later snapshot write, and the
-        // newest complete snapshot damaged on disk: resume falls back to the one before (at 40 images).
+        // Stopped mid-tick after the snapshot at 72 images: the stop request is honoured at the end of that tick with a
+        // snapshot (104 images). With debris of a crash during a later snapshot write, and that newest snapshot damaged
+        // on disk, resume falls back to the one before (at 72 images).
         using var cts = new CancellationTokenSource();
         var progress = new SyncProgress(p =>
         {
@@ -75,7 +76,7 @@ public class GanTrainerTests
         Directory.CreateDirectory(Path.Combine(runB, "network-snapshot-000000.999")); // no snapshot.json: incomplete
         File.WriteAllText(Path.Combine(runB, "network-snapshot-000000.999", "G.safetensors"), "partial");
         Directory.CreateDirectory(Path.Combine(runB, ".network-snapshot-000000.104.tmp-0123"));
-        var damaged = Path.Combine(runB, "network-snapshot-000000.072", "D.safetensors");
+        var damaged = Path.Combine(runB, "network-snapshot-000000.104", "D.safetensors");
         var bytes = File.ReadAllBytes(damaged);
         bytes[^10] ^= 0xFF;
         File.WriteAllBytes(damaged, bytes);
@@ -83,8 +84,8 @@ public class GanTrainerTests
 
         var b = GanTrainer.Run(new GanTrainOptions { OutRoot = tmp.Combine("b"), Device = DeviceChoice.Cpu, GridSize = (2, 2), QualitySamples = 96 },
             "latest", null, said.Add);
-        Assert.EndsWith("network-snapshot-000000.040", b.ResumedFrom);
-        Assert.Contains(said, line => line.StartsWith("warning: skipping") && line.Contains("000000.072") && line.Contains("corrupt"));
+        Assert.EndsWith("network-snapshot-000000.072", b.ResumedFrom);
+        Assert.Contains(said, line => line.StartsWith("warning: skipping") && line.Contains("000000.104") && line.Contains("corrupt"));
         Assert.False(Directory.Exists(Path.Combine(runB, ".network-snapshot-000000.104.tmp-0123")));
 
         var lossesA = Losses(a.RunDir);
