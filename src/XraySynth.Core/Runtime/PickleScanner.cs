@@ -3,7 +3,8 @@ using System.Text;
 
 namespace XraySynth;
 
-/// <summary>A pickle names code outside an allowlist (or cannot be scanned): it is refused before anything reads it.</summary>
+/// <summary>A pickle names code outside an allowlist, or holds something the readers will not read (<see cref="PickleScanner"/>,
+/// the network-pickle reader in Gan/Import): it is refused before anything uses it; the message says what and where.</summary>
 public sealed class PickleRefusedException(string message) : Exception(message)
 {
 }

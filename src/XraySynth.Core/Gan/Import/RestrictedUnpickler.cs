@@ -391,6 +391,3 @@ internal sealed class RestrictedUnpickler
 
     private static PickleRefusedException Refuse(int at, string why) => new($"{why} (byte {at})");
 }
-
-/// <summary>The pickle holds something this reader will not read; the message says what and where.</summary>
-public sealed class PickleRefusedException(string message) : Exception(message);
