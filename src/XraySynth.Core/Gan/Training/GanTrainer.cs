@@ -460,7 +460,10 @@ public sealed class GanTrainer
         {
             using (var reals = _data.RawImages(gridIndices))
                 ImageGrid.Save(_run.File("reals.png"), reals, gw, gh);
-            SaveFakes(gEma, gridZ, gridC, gw, gh, _run.File("fakes_init.png"));
+            // On a CPU the whole grid of an untrained G_ema can cost more than the ticks before the first snapshot
+            // (cfg auto at 32 px: 1,024 forwards of a 20M-parameter G): there the first rows, at most 256 images.
+            var initRows = _device.type == DeviceType.CUDA ? gh : Math.Clamp(256 / gw, 1, gh);
+            SaveFakes(gEma, gridZ, gridC, gw, initRows, _run.File("fakes_init.png"));
         }
         else
             SaveFakes(gEma, gridZ, gridC, gw, Math.Min(gh, Math.Max(1, 8 / gw)), null);   // times G_ema for the snapshot budget
