@@ -24,13 +24,14 @@ if [ "${REHEARSE:-0}" = 1 ]; then
   cls_bench=(--batch 2 --steps 1)
   ref_cls=(--batch 2 --steps 1 --size 224); ref_gen_counts=(2 4); ref_kimg=1
   export OMP_WAIT_POLICY=PASSIVE
+  py=${PYTHON:-/usr/bin/python3}    # Debian's python3-torch (a python3 earlier on PATH may lack torch)
 else
   xs=("$root/scripts/gpu-run.sh" run); device=cuda; scale=1
   run_res=256; run_cfg=auto; run_kimg=${RUN_KIMG:-30}; run_tick=4; run_snap=2; run_patients=600
   gan_bench=(--batch 16 --steps 10); gen_bench=(--batch 64 --steps 10); cls_bench=(--batch 32 --steps 10)
   ref_cls=(--batch 32 --steps 10 --size 224); ref_gen_counts=(10 138); ref_kimg=4
+  py=${PYTHON:-python3}
 fi
-py=${PYTHON:-python3}
 ref="$root/.gpu/ref/stylegan3"
 printf 'step\texit\tseconds\tpeak_gpu_mem_mb\n' > "$OUT/summary.tsv"
 
