@@ -52,6 +52,17 @@ public sealed class FeatureCache(string directory)
         }
     }
 
+    /// <summary>Whether <paramref name="t"/> has exactly <paramref name="dtype"/> and <paramref name="shape"/> (−1: any
+    /// size in that dimension, but the number of dimensions is fixed).</summary>
+    public static bool Fits(Tensor t, ScalarType dtype, params long[] shape)
+    {
+        if (t.dtype != dtype || t.dim() != shape.Length) return false;
+        var actual = t.shape;
+        for (int i = 0; i < shape.Length; i++)
+            if (shape[i] >= 0 && actual[i] != shape[i]) return false;
+        return true;
+    }
+
     /// <summary>Writes an entry atomically, with <paramref name="description"/> beside it as JSON.</summary>
     public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, JsonObject description)
     {

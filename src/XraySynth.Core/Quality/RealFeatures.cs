@@ -39,19 +39,26 @@ internal sealed class RealFeatures : IDisposable
         var cached = new List<string>();
         Tensor? features = null, mirrored = null, pixels = null;
         FeatureMoments? moments = null;
+        // A cached entry is used only when every tensor has the dtype and exact shape this code writes (features
+        // float32 [N, D], mean float64 [D], cov float64 [D, D], pixels uint8 [N, S²]); anything else is recomputed.
         if (featuresFile is not null && FeatureCache.TryLoad(featuresFile, reals.Count, "features") is { } f
-            && f.TryGetValue("mean", out var mean) && f.TryGetValue("cov", out var cov))
+            && f.TryGetValue("mean", out var mean) && f.TryGetValue("cov", out var cov)
+            && FeatureCache.Fits(f["features"], ScalarType.Float32, reals.Count, -1)
+            && FeatureCache.Fits(mean, ScalarType.Float64, f["features"].shape[1])
+            && FeatureCache.Fits(cov, ScalarType.Float64, f["features"].shape[1], f["features"].shape[1]))
         {
             features = f["features"];
             moments = new FeatureMoments(mean, cov, reals.Count);
             cached.Add(featuresFile);
         }
-        if (mirroredFile is not null && FeatureCache.TryLoad(mirroredFile, reals.Count, "features") is { } m)
+        if (mirroredFile is not null && FeatureCache.TryLoad(mirroredFile, reals.Count, "features") is { } m
+            && FeatureCache.Fits(m["features"], ScalarType.Float32, reals.Count, -1))
         {
             mirrored = m["features"];
             cached.Add(mirroredFile);
         }
-        if (pixelsFile is not null && FeatureCache.TryLoad(pixelsFile, reals.Count, "pixels") is { } p)
+        if (pixelsFile is not null && FeatureCache.TryLoad(pixelsFile, reals.Count, "pixels") is { } p
+            && FeatureCache.Fits(p["pixels"], ScalarType.Byte, reals.Count, (long)pixelSize * pixelSize))
         {
             pixels = p["pixels"];
             cached.Add(pixelsFile);

@@ -101,6 +101,43 @@ public class GanMetricsTests
     }
 
     [Fact]
+    public void Run_CacheEntryWithAnotherDtypeOrShape_IsRecomputedNotTrusted()
+    {
+        using var tmp = new TempDir();
+        var (zip, train) = QualityFixture.TrainingZip(tmp.Combine("data"), 16);
+        var gen = tmp.Combine("gen");
+        QualityFixture.Folder(gen, train.Take(8).ToList(), cls: "");
+        var options = Options(tmp, zip, images: gen) with { Metrics = [QualityMetric.Fid, QualityMetric.Memorization] };
+        var first = GanMetrics.Run(options);
+        var files = Directory.GetFiles(tmp.Combine("cache"), "*.safetensors");
+        var featuresFile = files.Single(f => Path.GetFileName(f).Contains("-features-"));
+        var pixelsFile = files.Single(f => Path.GetFileName(f).Contains("-pixels"));
+        // Same keys and row counts, other dtypes: int32 features (the bytes would read as nonsense floats) and
+        // float pixel vectors; and a covariance of the wrong shape. Each must be recomputed.
+        var f = XraySynth.SafetensorsFile.Load(featuresFile);
+        XraySynth.Quality.FeatureCache.Save(featuresFile, new Dictionary<string, TorchSharp.torch.Tensor>
+        {
+            ["features"] = f["features"].to(TorchSharp.torch.ScalarType.Int32), ["mean"] = f["mean"], ["cov"] = f["cov"],
+        }, new System.Text.Json.Nodes.JsonObject());
+        var p = XraySynth.SafetensorsFile.Load(pixelsFile);
+        XraySynth.Quality.FeatureCache.Save(pixelsFile, new Dictionary<string, TorchSharp.torch.Tensor>
+        {
+            ["pixels"] = p["pixels"].to(TorchSharp.torch.ScalarType.Float32),
+        }, new System.Text.Json.Nodes.JsonObject());
+        var second = GanMetrics.Run(options);
+        Assert.DoesNotContain(featuresFile, second.CacheHits);
+        Assert.DoesNotContain(pixelsFile, second.CacheHits);
+        Assert.Equal(first.Results[0].Results, second.Results[0].Results);
+        Assert.Equal(first.Audit!.Pixel.Threshold, second.Audit!.Pixel.Threshold);
+
+        XraySynth.Quality.FeatureCache.Save(featuresFile, new Dictionary<string, TorchSharp.torch.Tensor>
+        {
+            ["features"] = f["features"], ["mean"] = f["mean"], ["cov"] = f["cov"][..1],
+        }, new System.Text.Json.Nodes.JsonObject());
+        Assert.DoesNotContain(featuresFile, GanMetrics.Run(options).CacheHits);
+    }
+
+    [Fact]
     public void Run_Network_MeasuresSeedsOfItsGenerator_WritesIntoTheRunFolder()
     {
         using var tmp = new TempDir();
