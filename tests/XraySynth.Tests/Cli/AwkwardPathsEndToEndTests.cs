@@ -14,11 +14,9 @@ public class AwkwardPathsEndToEndTests
 
     private static string Run(params string[] args)
     {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var code = XraySynth.Cli.Cli.Run(args, output, error);
+        var (code, output, error) = CliRunner.Run(args);
         Assert.True(code == 0, $"xraysynth {string.Join(' ', args)} exited {code}:\n{output}\n{error}");
-        return output.ToString();
+        return output;
     }
 
     /// <summary>Renames every study folder and image file of a MURA tree to awkward names and rewrites MURA's CSVs.</summary>

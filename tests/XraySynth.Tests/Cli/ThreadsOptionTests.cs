@@ -10,13 +10,7 @@ namespace XraySynth.Tests.Cli;
 [Collection(SerialTorch.Name)]
 public class ThreadsOptionTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = XraySynth.Cli.Cli.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     [Fact]
     public void Threads_ReachesTorchBeforeTheVerbRuns()

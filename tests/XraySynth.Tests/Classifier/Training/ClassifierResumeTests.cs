@@ -10,12 +10,7 @@ public class ClassifierResumeTests : IClassFixture<ClassifierTrainerTests.Prepar
 
     public ClassifierResumeTests(ClassifierTrainerTests.PreparedData data) => _data = data;
 
-    private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        return (XraySynth.Cli.Cli.Run(args, output, error), output.ToString(), error.ToString());
-    }
+    private static (int Code, string Out, string Err) Cli(params string[] args) => CliRunner.Run(args);
 
     [Fact]
     public void Resume_OptionsThatContradictTheRunAreRefused_UntypedDefaultsAndEpochsAreNot()
