@@ -15,11 +15,13 @@ public class Fp16PathTests
     // Tolerances. fp16 has a 10-bit mantissa: each op rounds with a relative error ≤ 2^-11 ≈ 4.9e-4. A smoke block does
     // ~6 rounding steps per layer (modulate, conv accumulate, demodulate, bias, lrelu·gain, clamp) and the image passes
     // ~4 fp16 layers plus the skip upsampling, so errors of a few 1e-3 relative to the signal are expected; the outputs
-    // are of order 0.1–1. Measured on libtorch 2.10 CPU: max 4e-4–7e-4, mean 1e-4–4e-4 relative. The bounds leave ~7×
-    // (max) and ~4× (mean) headroom for other kernels' accumulation order. A wrong cast (e.g. an overflow without the
-    // pre-normalisation, or a missing fp32 conversion) gives inf/NaN or errors of order 1e-1, far beyond them.
-    private const double MaxRelativeError = 5e-3; // max |a − b| / max |a|
-    private const double MeanRelativeError = 1.5e-3; // mean |a − b| / mean |a|
+    // are of order 0.1–1. Measured on libtorch 2.10 CPU over several runs (random weights each run), relative to the
+    // output's scale: max 4e-4–2.5e-3, mean 6e-5–7e-4. The bounds leave ~4× (max) and ~3× (mean) headroom. A wrong
+    // cast (e.g. an overflow without the pre-normalisation, or a missing fp32 conversion) gives inf/NaN or errors of
+    // order 1e-1, far beyond them.
+    // Both errors are relative to the output's scale (max |a|), so outputs near 0 (a few D logits) cannot inflate them.
+    private const double MaxRelativeError = 1e-2; // max |a − b| / max |a|
+    private const double MeanRelativeError = 2e-3; // mean |a − b| / max |a|
 
     private static (Generator G32, Generator G16) Generators(int resolution)
     {
@@ -38,7 +40,7 @@ public class Fp16PathTests
         Assert.True(actual.isfinite().all().item<bool>(), $"{what}: fp16 output has inf/NaN");
         var diff = (expected - actual).abs();
         var maxRel = diff.max().item<float>() / expected.abs().max().item<float>();
-        var meanRel = diff.mean().item<float>() / expected.abs().mean().item<float>();
+        var meanRel = diff.mean().item<float>() / expected.abs().max().item<float>();
         Assert.True(maxRel < MaxRelativeError, $"{what}: max relative error {maxRel:G3}");
         Assert.True(meanRel < MeanRelativeError, $"{what}: mean relative error {meanRel:G3}");
         // And it really ran in fp16: not bit-identical to fp32.
@@ -83,7 +85,7 @@ public class Fp16PathTests
         using var d16 = new Discriminator(cfg with { NumFp16Res = 2, ConvClamp = 256 });
         d16.load_state_dict(d32.state_dict());
         d16.Fp16OnCpu = true;
-        var img = rand(8, 1, 32, 32, generator: new torch.Generator(0).manual_seed(3)) * 2 - 1;
+        var img = rand(32, 1, 32, 32, generator: new torch.Generator(0).manual_seed(3)) * 2 - 1;
         using var noGrad = no_grad();
         AssertClose(d32.call(img, null), d16.call(img, null), "discriminator logits");
     }

@@ -149,11 +149,10 @@ public sealed class WeightsCacheTests : IDisposable
         });
         var cache = Cache(server, timeout: TimeSpan.FromMilliseconds(300), attempts: 1);
         var source = Torchvision(_content);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-
         var e = Assert.Throws<WeightsException>(() => cache.Resolve(source));
 
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2.5), $"took {clock.Elapsed}");
+        // The stall message (not the cut-connection one the server's close after 3 s would give) shows the 0.3 s
+        // timeout fired; no wall-clock assertion, so a loaded machine cannot fail this.
         Assert.Contains("no answer for 0.3 s", e.Message);
         Assert.Contains("the next run resumes", e.Message);
         Assert.Equal(1000, new FileInfo(cache.TargetPath(source) + ".partial").Length);
