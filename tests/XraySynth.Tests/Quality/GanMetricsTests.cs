@@ -68,14 +68,20 @@ public class GanMetricsTests
         Assert.True(a.Results[2].Results["pr24_3_full-builtin_precision"] > 0.5);
     }
 
+    /// <summary>FID and the memorisation audit of 8 of the 16 training images of a fresh zip, with a cache in tmp.</summary>
+    private static (MetricsOptions Options, string Zip) FidAndAuditOfTrainingImages(TempDir tmp)
+    {
+        var (zip, train) = QualityFixture.TrainingZip(tmp.Combine("data"), 16);
+        var gen = tmp.Combine("gen");
+        QualityFixture.Folder(gen, train.Take(8).ToList(), cls: "");
+        return (Options(tmp, zip, images: gen) with { Metrics = [QualityMetric.Fid, QualityMetric.Memorization] }, zip);
+    }
+
     [Fact]
     public void Run_SecondRun_ReadsRealFeaturesFromTheCache_OtherDataGetsAnotherKey()
     {
         using var tmp = new TempDir();
-        var (zip, train) = QualityFixture.TrainingZip(tmp.Combine("data"), 16);
-        var gen = tmp.Combine("gen");
-        QualityFixture.Folder(gen, train.Take(8).ToList(), cls: "");
-        var options = Options(tmp, zip, images: gen) with { Metrics = [QualityMetric.Fid, QualityMetric.Memorization] };
+        var (options, zip) = FidAndAuditOfTrainingImages(tmp);
         var first = GanMetrics.Run(options);
         Assert.Empty(first.CacheHits);
         var files = Directory.GetFiles(tmp.Combine("cache"), "*.safetensors").Select(f => Path.GetFileName(f)).Order().ToList();
@@ -104,10 +110,7 @@ public class GanMetricsTests
     public void Run_CacheEntryWithAnotherDtypeOrShape_IsRecomputedNotTrusted()
     {
         using var tmp = new TempDir();
-        var (zip, train) = QualityFixture.TrainingZip(tmp.Combine("data"), 16);
-        var gen = tmp.Combine("gen");
-        QualityFixture.Folder(gen, train.Take(8).ToList(), cls: "");
-        var options = Options(tmp, zip, images: gen) with { Metrics = [QualityMetric.Fid, QualityMetric.Memorization] };
+        var (options, zip) = FidAndAuditOfTrainingImages(tmp);
         var first = GanMetrics.Run(options);
         var files = Directory.GetFiles(tmp.Combine("cache"), "*.safetensors");
         var featuresFile = files.Single(f => Path.GetFileName(f).Contains("-features-"));
