@@ -10,7 +10,7 @@ namespace XraySynth.Tests.Classifier.Training;
 
 public class ClassifierTrainOptionsTests
 {
-    private static readonly ClassifierTrainOptions Defaults = new() { Data = "" };
+    private static readonly ClassifierTrainOptions Defaults = new() { Data = "/data" };
 
     /// <summary>A value of <paramref name="type"/> other than <paramref name="value"/>.</summary>
     private static object? Other(Type type, object? value) => type switch
