@@ -1,4 +1,5 @@
 using System.CommandLine;
+using XraySynth.Runtime;
 
 namespace XraySynth.Cli.Commands;
 
@@ -78,16 +79,13 @@ public static class CommonOptions
         option.CustomParser = result =>
         {
             var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
-            if (System.Enum.TryParse<T>(text.Replace("-", ""), ignoreCase: true, out var value) && System.Enum.IsDefined(value)
-                && !int.TryParse(text, out _))
-                return value;
+            if (EnumNames.TryParse<T>(text, out var value)) return value;
             result.AddError($"{name} '{text}': expected one of {string.Join(", ", System.Enum.GetNames<T>().Select(Kebab))}.");
             return defaultValue;
         };
         return option;
     }
 
-    /// <summary>WeightedBce → weighted-bce.</summary>
-    public static string Kebab(string name) =>
-        string.Concat(name.Select((c, i) => i > 0 && char.IsUpper(c) && !char.IsUpper(name[i - 1]) ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+    /// <summary>WeightedBce → weighted-bce (<see cref="EnumNames.Kebab"/>).</summary>
+    public static string Kebab(string name) => EnumNames.Kebab(name);
 }

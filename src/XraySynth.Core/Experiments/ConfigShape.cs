@@ -1,12 +1,13 @@
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using XraySynth.Runtime;
 
 namespace XraySynth.Experiments;
 
 /// <summary>
 /// Checks a config's JSON against the config records before it is read: every unknown key (with the valid keys and
-/// the closest one), every <c>null</c> where a value or section is needed, every value of the wrong kind, every missing
+/// the closest one), every <c>null</c> where a value or section is needed, every value of the wrong kind (an enum's value: one of its kebab-case names), every missing
 /// required key — all of them, each with its JSON path. Offending keys are removed from the tree, so the rest can be
 /// read and its values checked in the same pass; <see cref="Incomplete"/> says when that is impossible.
 /// </summary>
@@ -32,6 +33,9 @@ internal sealed class ConfigShape
         if (t == typeof(int))
             return node is JsonValue iv && iv.GetValueKind() == JsonValueKind.Number && iv.TryGetValue<int>(out _) || Fail(path, $"{Short(node)} is not an integer");
         if (t == typeof(double)) return Kind(node, path, "a number", JsonValueKind.Number);
+        if (t.IsEnum)
+            return node is JsonValue ev && ev.GetValueKind() == JsonValueKind.String && EnumNames.TryParse(t, ev.GetValue<string>(), out _)
+                   || Fail(path, $"{Short(node)} is not one of {string.Join(", ", EnumNames.All(t))}");
         if (t.IsGenericType && t.GetGenericTypeDefinition() == typeof(IReadOnlyList<>))
         {
             if (node is not JsonArray array) return Fail(path, $"{Short(node)} is not a list");

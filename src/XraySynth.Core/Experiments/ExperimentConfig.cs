@@ -2,8 +2,11 @@ using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using XraySynth.Classifier.Evaluation;
 using XraySynth.Classifier.Training;
 using XraySynth.Data;
+using XraySynth.Runtime;
+using Declared = XraySynth.Classifier.Training.ClassifierTrainOptions.Declared;
 
 namespace XraySynth.Experiments;
 
@@ -78,27 +81,53 @@ public sealed record ArmConfig
     public bool Balance { get; init; }
 }
 
-/// <summary>Classifier settings shared by every arm.</summary>
+/// <summary>Classifier settings shared by every arm: the options of <c>classifier train</c> an experiment sets, with their
+/// keys, defaults and rules as declared in <see cref="ClassifierTrainOptions.Declared"/> (the runner sets the others: data,
+/// synthetic images, seed, device). <c>weights</c>: "imagenet" (torchvision's, fetched and verified) or a file relative to the config.</summary>
 public sealed record ClassifierConfig
 {
-    public string Arch { get; init; } = "densenet169";
-    /// <summary>ImageNet weights: "imagenet" (torchvision's, fetched and verified) or a file relative to the config.</summary>
-    public string? Weights { get; init; }
-    public int Size { get; init; } = 224;
-    public int Epochs { get; init; } = 20;
-    public int Batch { get; init; } = 32;
-    public double Lr { get; init; } = 1e-4;
-    public string Loss { get; init; } = "weighted-bce";
-    public int Patience { get; init; } = 5;
+    public string Arch { get; init; } = Declared.Arch.Default;
+    public string? Weights { get; init; } = Declared.Weights.Default;
+    public int Size { get; init; } = Declared.Size.Default;
+    public int Epochs { get; init; } = Declared.Epochs.Default;
+    public int Batch { get; init; } = Declared.Batch.Default;
+    public double Lr { get; init; } = Declared.Lr.Default;
+    public ClassifierLoss Loss { get; init; } = Declared.Loss.Default;
+    public int Patience { get; init; } = Declared.Patience.Default;
+
+    /// <summary>The declarations of this block's keys: those of <see cref="ClassifierTrainOptions.Declared"/> named as a property here.</summary>
+    public static IReadOnlyList<OptionDeclaration<ClassifierTrainOptions>> Keys { get; } = OptionDeclarations.InSection(typeof(ClassifierConfig), Declared.All);
+
+    /// <summary><paramref name="options"/> with this block's settings.</summary>
+    public ClassifierTrainOptions ApplyTo(ClassifierTrainOptions options) => options with
+    {
+        Arch = Arch, Weights = Weights, Size = Size, Epochs = Epochs, Batch = Batch, Lr = Lr, Loss = Loss, Patience = Patience,
+    };
+
+    /// <summary>Every key whose value cannot work, as "classifier.key: value (problem)".</summary>
+    public IEnumerable<string> Problems() => OptionDeclarations.ConfigProblems("classifier", Keys, ApplyTo(new ClassifierTrainOptions { Data = "" }));
 }
 
+/// <summary>How every model is evaluated: <c>bootstrap</c> and <c>threshold</c> are the options of <c>classifier evaluate</c>
+/// (keys, defaults and rules as declared in <see cref="EvaluateOptions.Declared"/>).</summary>
 public sealed record EvaluationConfig
 {
-    public int Bootstrap { get; init; } = 1000;
+    public int Bootstrap { get; init; } = EvaluateOptions.Declared.Bootstrap.Default;
     /// <summary>The primary endpoint, "LEVEL-METRIC" (e.g. "study-auroc", "image-kappa"): the comparison the
     /// conclusion is about (Holm-corrected over the arms); every other comparison is exploratory.</summary>
     public string Primary { get; init; } = PrimaryEndpoint.Default;
-    public double Threshold { get; init; } = 0.5;
+    public double Threshold { get; init; } = EvaluateOptions.Declared.Threshold.Default;
+
+    /// <summary>Every key whose value cannot work, as "evaluation.key: value (problem)"; the primary endpoint included.</summary>
+    public IEnumerable<string> Problems()
+    {
+        var options = new EvaluateOptions { Model = "", Test = "", Bootstrap = Bootstrap, Threshold = Threshold };
+        foreach (var problem in OptionDeclarations.ConfigProblems("evaluation", Keys, options)) yield return problem;
+        if (!PrimaryEndpoint.TryParse(Primary, out _)) yield return $"evaluation.primary: '{Primary}' (use {PrimaryEndpoint.Choices})";
+    }
+
+    /// <summary>The declarations of this block's keys: those of <see cref="EvaluateOptions.Declared"/> named as a property here.</summary>
+    public static IReadOnlyList<OptionDeclaration<EvaluateOptions>> Keys { get; } = OptionDeclarations.InSection(typeof(EvaluationConfig), EvaluateOptions.Declared.All);
 }
 
 /// <summary>An experiment: data, GAN, synthetic filters, arms × seeds of the classifier, evaluation. Read from JSON with
@@ -226,18 +255,9 @@ public sealed record ExperimentConfig
         Need(Arms.Any(a => a.PerClass == 0 && !a.Balance), "arms: one arm must be the baseline (perClass 0) so the others can be compared to it");
         Need(Seeds.Count > 0 && Seeds.Distinct().Count() == Seeds.Count, "seeds: distinct classifier seeds, at least one (3 or more for a paired test)");
 
-        Need(XraySynth.Classifier.Models.ClassifierModels.Names.Contains(Classifier.Arch.Trim(), StringComparer.OrdinalIgnoreCase), $"classifier.arch: '{Classifier.Arch}' (use {string.Join(", ", XraySynth.Classifier.Models.ClassifierModels.Names)})");
-        Need(Classifier.Weights is null || ClassifierTrainer.IsNamedWeights(Classifier.Weights) || File.Exists(Classifier.Weights), $"classifier.weights: file {Classifier.Weights} not found");
-        Need(Classifier.Loss is "weighted-bce" or "bce" or "focal", $"classifier.loss: '{Classifier.Loss}' (use weighted-bce, bce or focal)");
-        Need(Classifier.Epochs >= 1, $"classifier.epochs: {Classifier.Epochs} (at least 1)");
-        Need(Classifier.Batch >= 2, $"classifier.batch: {Classifier.Batch} (at least 2)");
-        Need(Classifier.Lr is > 0 and < 1, $"classifier.lr: {Classifier.Lr} (above 0 and below 1)");
-        Need(Classifier.Size is >= 32 and <= 2048, $"classifier.size: {Classifier.Size} (use 32..2048)");
-        Need(Classifier.Patience >= 1, $"classifier.patience: {Classifier.Patience} (at least 1 epoch without a better validation score)");
+        p.AddRange(Classifier.Problems());
 
-        Need(Evaluation.Bootstrap >= 100, $"evaluation.bootstrap: {Evaluation.Bootstrap} (at least 100 replicates)");
-        Need(Evaluation.Threshold is > 0 and < 1, $"evaluation.threshold: {Evaluation.Threshold} (between 0 and 1, both excluded)");
-        Need(PrimaryEndpoint.TryParse(Evaluation.Primary, out _), $"evaluation.primary: '{Evaluation.Primary}' (use {PrimaryEndpoint.Choices})");
+        p.AddRange(Evaluation.Problems());
         return p;
     }
 

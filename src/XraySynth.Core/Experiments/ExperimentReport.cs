@@ -28,49 +28,93 @@ public static class ExperimentReport
         _ => m.ToString().ToLowerInvariant(),
     };
 
+    /// <summary>What every section reads: the results, the config, where figures go, and the primary comparisons
+    /// (made once: the conclusion and the differences table report the same ones).</summary>
+    private sealed class Context
+    {
+        public Context(string figures, ExperimentResults r)
+        {
+            Figures = figures;
+            Results = r;
+            Baseline = r.Arms.First(a => a.IsBaseline);
+            Primary = PrimaryEndpoint.Of(Config);
+            Statistics = new ExperimentStatistics(r.Results, Config.Evaluation.Threshold, new BootstrapOptions(Config.Evaluation.Bootstrap, 0));
+            Candidates = [.. r.Arms.Where(a => !a.IsBaseline)];
+            PrimaryComparisons = [.. Candidates.Select(a => Statistics.Compare(a.Name, Baseline.Name, Primary.Level, Primary.Metric))];
+            Adjusted = Holm.Adjust([.. PrimaryComparisons.Select(x => x.P)]);
+            Corrected = PrimaryComparisons.Count(x => !double.IsNaN(x.P)) > 1;
+        }
+
+        public string Figures { get; }
+        public ExperimentResults Results { get; }
+        public ExperimentConfig Config => Results.Config;
+        public ArmInfo Baseline { get; }
+        public PrimaryEndpoint Primary { get; }
+        public ExperimentStatistics Statistics { get; }
+        /// <summary>The arms compared with the baseline, in config order.</summary>
+        public List<ArmInfo> Candidates { get; }
+        public List<ArmComparison> PrimaryComparisons { get; }
+        /// <summary>Holm-adjusted p of <see cref="PrimaryComparisons"/>.</summary>
+        public double[] Adjusted { get; }
+        /// <summary>More than one primary test: the p-values are corrected.</summary>
+        public bool Corrected { get; }
+    }
+
     public static void Write(string dir, ExperimentResults r)
     {
         var figures = Path.Combine(dir, "report", "figures");
         Directory.CreateDirectory(figures);
         var doc = new ReportDocument();
-        var c = r.Config;
-        var baseline = r.Arms.First(a => a.IsBaseline);
-        doc.H(1, $"Experiment '{c.Name}': do synthetic X-rays improve the classifier?");
-        doc.P($"Question: does adding StyleGAN2-ADA synthetic images to the training set improve a {c.Classifier.Arch} abnormality classifier " +
-              $"on **real, held-out** images? {r.Arms.Count} arms × {c.Seeds.Count} seeds ({string.Join(", ", c.Seeds)}); every arm is evaluated on the same real test set. " +
+        var x = new Context(figures, r);
+        doc.H(1, $"Experiment '{x.Config.Name}': do synthetic X-rays improve the classifier?");
+        doc.P($"Question: does adding StyleGAN2-ADA synthetic images to the training set improve a {x.Config.Classifier.Arch} abnormality classifier " +
+              $"on **real, held-out** images? {r.Arms.Count} arms × {x.Config.Seeds.Count} seeds ({string.Join(", ", x.Config.Seeds)}); every arm is evaluated on the same real test set. " +
               $"Generated {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC by xraysynth.");
+        ConclusionSection(doc, x);   // first: a reader wants the answer
+        DataSection(doc, x);
+        SyntheticSection(doc, x);
+        ResultsSection(doc, x);
+        if (r.Arms.Count > 1) DifferencesSection(doc, x);
+        PlotsSection(doc, x);
+        ReproducibilitySection(doc, x);
+        AtomicFile.WriteAllText(Path.Combine(dir, MarkdownFile), doc.ToMarkdown(dir));
+        AtomicFile.WriteAllText(Path.Combine(dir, HtmlFile), doc.ToHtml($"XraySynth experiment {x.Config.Name}"));
+    }
 
-        // Conclusion first: a reader wants the answer.
-        var primary = PrimaryEndpoint.Of(c);
-        var statistics = new ExperimentStatistics(r.Results, c.Evaluation.Threshold, new BootstrapOptions(c.Evaluation.Bootstrap, 0));
-        var candidates = r.Arms.Where(a => !a.IsBaseline).ToList();
-        var primaryComparisons = candidates.Select(a => statistics.Compare(a.Name, baseline.Name, primary.Level, primary.Metric)).ToList();
-        var adjusted = Holm.Adjust([.. primaryComparisons.Select(x => x.P)]);
-        bool corrected = primaryComparisons.Count(x => !double.IsNaN(x.P)) > 1;
+    private static void ConclusionSection(ReportDocument doc, Context x)
+    {
+        var (c, primary, candidates) = (x.Config, x.Primary, x.Candidates);
         doc.H(2, "Conclusion");
         doc.P($"Primary endpoint: **{LevelName(primary.Level)} {Name(primary.Metric)}** on the real test set (the config's evaluation.primary, " +
               $"'{primary}'){(candidates.Count > 1 ? $"; its {candidates.Count} comparisons with the baseline are corrected for multiplicity (Holm)" : "")}. " +
               "Every other metric and level below is **exploratory** (uncorrected p-values, no claims).");
         var sentences = new List<string>();
         for (int i = 0; i < candidates.Count; i++)
-            sentences.Add($"**{candidates[i].Name}** vs **{baseline.Name}**: " +
-                Conclusion.Sentence(Name(primary.Metric), primaryComparisons[i], adjusted[i], corrected ? "Holm-adjusted p" : "p"));
+            sentences.Add($"**{candidates[i].Name}** vs **{x.Baseline.Name}**: " +
+                Conclusion.Sentence(Name(primary.Metric), x.PrimaryComparisons[i], x.Adjusted[i], x.Corrected ? "Holm-adjusted p" : "p"));
         if (sentences.Count == 0) sentences.Add("Only the baseline arm was run: there is nothing to compare.");
         doc.List(sentences);
         doc.P("How to read this: " + MethodsText(c, primary));
-        int missing = r.Arms.Count * c.Seeds.Count - r.Results.Count;
-        if (missing > 0) doc.P($"**Incomplete:** {missing} arm × seed runs have no evaluation yet; the numbers below use the {r.Results.Count} that finished.");
+        int missing = x.Results.Arms.Count * c.Seeds.Count - x.Results.Results.Count;
+        if (missing > 0) doc.P($"**Incomplete:** {missing} arm × seed runs have no evaluation yet; the numbers below use the {x.Results.Results.Count} that finished.");
+    }
 
-        // Data.
+    private static void DataSection(ReportDocument doc, Context x)
+    {
+        var c = x.Config;
         doc.H(2, "Data");
         doc.P(c.Data.Prepared is not null ? $"Prepared folder {c.Data.Prepared}." :
             $"MURA root {c.Data.Mura}, study types {string.Join(", ", c.Data.Parts)}; MURA valid/ is the held-out test set; the validation set " +
             $"({c.Data.ValFraction:P0} of training patients) is cut **by patient**; the GAN trains on the training split only.");
         doc.Table(["split", "images", "normal", "abnormal", "studies", "patients"],
-            r.DataCounts.Select(d => new[] { d.Split, d.Images.Total.ToString(CultureInfo.InvariantCulture), d.Images.Negative.ToString(CultureInfo.InvariantCulture),
+            x.Results.DataCounts.Select(d => new[] { d.Split, d.Images.Total.ToString(CultureInfo.InvariantCulture), d.Images.Negative.ToString(CultureInfo.InvariantCulture),
                 d.Images.Positive.ToString(CultureInfo.InvariantCulture), d.Studies.ToString(CultureInfo.InvariantCulture), d.Patients.ToString(CultureInfo.InvariantCulture) }));
+    }
 
-        // GAN.
+    /// <summary>How the synthetic images were made, each GAN run's curves, quality and sample grids, and the images used.</summary>
+    private static void SyntheticSection(ReportDocument doc, Context x)
+    {
+        var c = x.Config;
         doc.H(2, "Synthetic images");
         doc.P(c.Gan.Mode switch
         {
@@ -79,56 +123,65 @@ public static class ExperimentReport
             _ => "Existing snapshots: " + string.Join(", ", c.Gan.Snapshots.Select(kv => $"{kv.Key}: {kv.Value}")) + ".",
         } + $" Truncation psi {c.Synthetic.Trunc}" + (c.Synthetic.Sharpen > 0 ? $", unsharp mask {c.Synthetic.Sharpen}" : "") +
             (c.Synthetic.ExcludeMemorized ? "; images flagged by the memorisation audit were dropped." : "."));
-        foreach (var gan in r.GanRuns)
-        {
-            var stats = ExperimentResults.GanStats(gan);
-            if (stats.Count > 0)
-            {
-                var losses = Path.Combine(figures, $"gan-{gan.Model}-losses.png");
-                var ada = Path.Combine(figures, $"gan-{gan.Model}-ada.png");
-                ExperimentPlots.GanCurves(losses, ada, $"GAN {gan.Model}", stats);
-                var lastTick = stats[^1];
-                doc.P($"GAN '{gan.Model}': {F(Get(lastTick, "kimg"))} kimg, final ADA p {F(Get(lastTick, "augmentP"))}, {F(Get(lastTick, "secPerKimg"))} s/kimg in the last tick.");
-                doc.Image(losses, $"GAN {gan.Model}: G and D losses over training");
-                doc.Image(ada, $"GAN {gan.Model}: ADA augmentation probability over training");
-            }
-            QualitySection(doc, gan, figures);
-            var grids = SampleGrids(gan.RunDir);
-            var reals = Path.Combine(gan.RunDir, "reals.png");
-            string rows = gan.Model == "conditional" ? "; rows alternate normal / abnormal, as the conditional model was asked" : "";
-            if (File.Exists(reals))
-            {
-                var (shown, part) = Readable(reals, c.Data.Resolution, Path.Combine(figures, $"gan-{gan.Model}-reals.png"));
-                doc.Image(shown, $"GAN {gan.Model}: training images (reals.png{part}){rows}");
-            }
-            if (grids.Final is { } last)
-            {
-                var (shown, part) = Readable(last.Path, c.Data.Resolution, Path.Combine(figures, $"gan-{gan.Model}-final.png"));
-                doc.Image(shown, $"GAN {gan.Model}: G_ema samples of the last snapshot, at {Kimg(last.Kimg)} kimg ({Path.GetFileName(last.Path)}{part}){rows}");
-            }
-            if (grids.Init is { } init)
-            {
-                var (shown, part) = Readable(init, c.Data.Resolution, Path.Combine(figures, $"gan-{gan.Model}-init.png"));
-                doc.Image(shown, $"GAN {gan.Model}: G_ema samples at initialisation, before any training ({Path.GetFileName(init)}{part}), for comparison");
-            }
-        }
-        foreach (var (cls, folder) in r.SyntheticDirs)
+        foreach (var gan in x.Results.GanRuns) GanRunSection(doc, x, gan);
+        foreach (var (cls, folder) in x.Results.SyntheticDirs)
         {
             var rows = SyntheticManifest.Read(folder);
             if (rows.Count == 0) continue;
-            var grid = Path.Combine(figures, $"synthetic-{cls}.png");
+            var grid = Path.Combine(x.Figures, $"synthetic-{cls}.png");
             var images = rows.Take(24).Select(row => ImageCodec.Decode(Path.Combine(folder, row.File))).ToList();
             ImageCodec.WritePng(grid, ImageGrid.Tile(images, 8));
             doc.Image(grid, $"Synthetic {(cls == "positive" ? "abnormal" : "normal")} images used for training (first {images.Count} of {rows.Count})");
             MemorisationSection(doc, Path.GetDirectoryName(folder)!, cls);
         }
+    }
 
-        // Main table.
+    /// <summary>One GAN run: loss and ADA curves, quality over training, the reals and the last snapshot's and the
+    /// initial G_ema grids (see <see cref="SampleGrids"/>).</summary>
+    private static void GanRunSection(ReportDocument doc, Context x, GanRunInfo gan)
+    {
+        var (figures, resolution) = (x.Figures, x.Config.Data.Resolution);
+        var stats = ExperimentResults.GanStats(gan);
+        if (stats.Count > 0)
+        {
+            var losses = Path.Combine(figures, $"gan-{gan.Model}-losses.png");
+            var ada = Path.Combine(figures, $"gan-{gan.Model}-ada.png");
+            ExperimentPlots.GanCurves(losses, ada, $"GAN {gan.Model}", stats);
+            var lastTick = stats[^1];
+            doc.P($"GAN '{gan.Model}': {F(Get(lastTick, "kimg"))} kimg, final ADA p {F(Get(lastTick, "augmentP"))}, {F(Get(lastTick, "secPerKimg"))} s/kimg in the last tick.");
+            doc.Image(losses, $"GAN {gan.Model}: G and D losses over training");
+            doc.Image(ada, $"GAN {gan.Model}: ADA augmentation probability over training");
+        }
+        QualitySection(doc, gan, figures);
+        var grids = SampleGrids(gan.RunDir);
+        var reals = Path.Combine(gan.RunDir, "reals.png");
+        string rows = gan.Model == "conditional" ? "; rows alternate normal / abnormal, as the conditional model was asked" : "";
+        if (File.Exists(reals))
+        {
+            var (shown, part) = Readable(reals, resolution, Path.Combine(figures, $"gan-{gan.Model}-reals.png"));
+            doc.Image(shown, $"GAN {gan.Model}: training images (reals.png{part}){rows}");
+        }
+        if (grids.Final is { } last)
+        {
+            var (shown, part) = Readable(last.Path, resolution, Path.Combine(figures, $"gan-{gan.Model}-final.png"));
+            doc.Image(shown, $"GAN {gan.Model}: G_ema samples of the last snapshot, at {Kimg(last.Kimg)} kimg ({Path.GetFileName(last.Path)}{part}){rows}");
+        }
+        if (grids.Init is { } init)
+        {
+            var (shown, part) = Readable(init, resolution, Path.Combine(figures, $"gan-{gan.Model}-init.png"));
+            doc.Image(shown, $"GAN {gan.Model}: G_ema samples at initialisation, before any training ({Path.GetFileName(init)}{part}), for comparison");
+        }
+    }
+
+    /// <summary>The main table: mean ± sd and the 95% interval over seeds per arm, study level then image level.</summary>
+    private static void ResultsSection(ReportDocument doc, Context x)
+    {
+        var (r, primary) = (x.Results, x.Primary);
         doc.H(2, "Results on the real test set");
         doc.P($"Mean ± sd over seeds, and in brackets the 95% interval of the mean, which covers both the seed-to-seed spread and the finite " +
               "test set (see the conclusion for the method); intervals stay inside the metric's range. Image level: every test image; " +
               "study level: the mean of a study's image probabilities (as the MURA paper), abnormal when above the threshold " +
-              $"{c.Evaluation.Threshold.ToString(CultureInfo.InvariantCulture)}.");
+              $"{x.Config.Evaluation.Threshold.ToString(CultureInfo.InvariantCulture)}.");
         foreach (var level in new[] { EvaluationLevel.Study, EvaluationLevel.Image })
         {
             var header = new[] { "arm", "synthetic / class", "seeds" }.Concat(TableMetrics.Select(m => Name(m) + (level == primary.Level && m == primary.Metric ? " (primary)" : ""))).ToArray();
@@ -136,57 +189,61 @@ public static class ExperimentReport
             doc.Table(header, r.Arms.Select(a =>
             {
                 var cells = new List<string> { a.Name, a.Balance ? $"balance ({a.SyntheticPerClass} of the smaller class)" : a.SyntheticPerClass.ToString(CultureInfo.InvariantCulture),
-                    r.Results.Count(x => x.Arm == a.Name).ToString(CultureInfo.InvariantCulture) };
+                    r.Results.Count(y => y.Arm == a.Name).ToString(CultureInfo.InvariantCulture) };
                 foreach (var m in TableMetrics)
                 {
-                    var e = statistics.Arm(a.Name, level, m);
+                    var e = x.Statistics.Arm(a.Name, level, m);
                     cells.Add(e.N == 0 ? "–" : $"{F(e.Mean)} ± {F(e.SeedSd)} [{F(e.Lower)}, {F(e.Upper)}]");
                 }
                 return cells.ToArray();
             }));
         }
+    }
 
-        // Paired comparisons.
-        if (r.Arms.Count > 1)
+    /// <summary>Every arm minus the baseline, paired by seed: the primary endpoint (Holm-adjusted) and the exploratory rest.</summary>
+    private static void DifferencesSection(ReportDocument doc, Context x)
+    {
+        doc.H(2, $"Differences to the baseline ('{x.Baseline.Name}'), paired by seed");
+        doc.P("Difference = arm − baseline, mean over the seeds both arms have. 95% CI and p as described in the conclusion; ± is the CI's " +
+              "half-width, the smallest difference this experiment could tell from 0. The primary comparison's p is Holm-adjusted " +
+              $"over the arms{(x.Corrected ? "" : " (one test: unchanged)")}; every other row is exploratory and uncorrected. " +
+              $"No p-value and no verdict below {ExperimentStatistics.MinSeeds} paired seeds, nor when every seed gives the same difference.");
+        var rows = new List<string[]>();
+        for (int i = 0; i < x.Candidates.Count; i++)
         {
-            doc.H(2, $"Differences to the baseline ('{baseline.Name}'), paired by seed");
-            doc.P("Difference = arm − baseline, mean over the seeds both arms have. 95% CI and p as described in the conclusion; ± is the CI's " +
-                  "half-width, the smallest difference this experiment could tell from 0. The primary comparison's p is Holm-adjusted " +
-                  $"over the arms{(corrected ? "" : " (one test: unchanged)")}; every other row is exploratory and uncorrected. " +
-                  $"No p-value and no verdict below {ExperimentStatistics.MinSeeds} paired seeds, nor when every seed gives the same difference.");
-            var rows = new List<string[]>();
-            for (int i = 0; i < candidates.Count; i++)
-            {
-                var arm = candidates[i];
-                foreach (var level in new[] { EvaluationLevel.Study, EvaluationLevel.Image })
-                    foreach (var m in PrimaryEndpoint.Allowed)
-                    {
-                        bool isPrimary = level == primary.Level && m == primary.Metric;
-                        var cmp = isPrimary ? primaryComparisons[i] : statistics.Compare(arm.Name, baseline.Name, level, m);
-                        double p = isPrimary ? adjusted[i] : cmp.P;
-                        rows.Add([arm.Name, $"{LevelName(level)} {Name(m)}", isPrimary ? "**primary**" : "exploratory", Conclusion.Signed(cmp.Difference),
-                            $"[{F(cmp.Lower)}, {F(cmp.Upper)}]", double.IsNaN(cmp.HalfWidth) ? "–" : "±" + F(cmp.HalfWidth),
-                            double.IsNaN(p) ? "–" : Conclusion.PText(p)[2..].Trim(), MethodName(cmp.Method),
-                            cmp.N.ToString(CultureInfo.InvariantCulture), Conclusion.Words(Conclusion.Judge(cmp, p))]);
-                    }
-            }
-            doc.Table(["arm", "endpoint", "role", "difference", "95% CI", "±", "p", "test-set variance", "seeds", "verdict"], rows);
+            var arm = x.Candidates[i];
+            foreach (var level in new[] { EvaluationLevel.Study, EvaluationLevel.Image })
+                foreach (var m in PrimaryEndpoint.Allowed)
+                {
+                    bool isPrimary = level == x.Primary.Level && m == x.Primary.Metric;
+                    var cmp = isPrimary ? x.PrimaryComparisons[i] : x.Statistics.Compare(arm.Name, x.Baseline.Name, level, m);
+                    double p = isPrimary ? x.Adjusted[i] : cmp.P;
+                    rows.Add([arm.Name, $"{LevelName(level)} {Name(m)}", isPrimary ? "**primary**" : "exploratory", Conclusion.Signed(cmp.Difference),
+                        $"[{F(cmp.Lower)}, {F(cmp.Upper)}]", double.IsNaN(cmp.HalfWidth) ? "–" : "±" + F(cmp.HalfWidth),
+                        double.IsNaN(p) ? "–" : Conclusion.PText(p)[2..].Trim(), MethodName(cmp.Method),
+                        cmp.N.ToString(CultureInfo.InvariantCulture), Conclusion.Words(Conclusion.Judge(cmp, p))]);
+                }
         }
+        doc.Table(["arm", "endpoint", "role", "difference", "95% CI", "±", "p", "test-set variance", "seeds", "verdict"], rows);
+    }
 
-        // Plots.
+    /// <summary>AUROC and kappa against the synthetic amount, and the study-level ROC of every arm.</summary>
+    private static void PlotsSection(ReportDocument doc, Context x)
+    {
+        var (r, figures) = (x.Results, x.Figures);
         doc.H(2, "Plots");
         var amounts = r.Arms.Select(a => (double)a.SyntheticPerClass).ToArray();
         foreach (var m in new[] { Metric.Auroc, Metric.Kappa })
         {
             var path = Path.Combine(figures, $"{m.ToString().ToLowerInvariant()}-vs-amount.png");
             ExperimentPlots.MetricVsAmount(path, Name(m), [.. new[] { EvaluationLevel.Study, EvaluationLevel.Image }.Select(level =>
-                (LevelName(level), amounts, r.Arms.Select(a => statistics.Arm(a.Name, level, m)).ToArray()))]);
+                (LevelName(level), amounts, r.Arms.Select(a => x.Statistics.Arm(a.Name, level, m)).ToArray()))]);
             doc.Image(path, $"Test {Name(m)} against synthetic images added per class (mean over seeds and its 95% interval)");
         }
         var roc = Path.Combine(figures, "roc-per-arm.png");
         var series = r.Arms.Select(a =>
         {
-            var studies = r.Results.Where(x => x.Arm == a.Name).SelectMany(x => StudyAggregation.Aggregate(x.Predictions)).ToList();
+            var studies = r.Results.Where(y => y.Arm == a.Name).SelectMany(y => StudyAggregation.Aggregate(y.Predictions)).ToList();
             return RocSeries.Of($"{a.Name} (seeds pooled)", studies.Select(s => s.Label).ToList(), studies.Select(s => s.Probability).ToList());
         }).Where(s => s.Points.Count > 0).ToList();
         if (series.Count > 0)
@@ -194,18 +251,18 @@ public static class ExperimentReport
             EvaluationPlots.Roc(roc, series, "Study-level ROC per arm (test set, seeds pooled)");
             doc.Image(roc, "Study-level ROC curves per arm; the AUROC in the legend is of the pooled predictions");
         }
+    }
 
-        // Reproduce.
+    private static void ReproducibilitySection(ReportDocument doc, Context x)
+    {
+        var r = x.Results;
         doc.H(2, "Reproducibility");
         doc.P($"Every stage lives in its own folder under {r.Dir} and is finished when its {ExperimentRunner.MarkerFile} marker is written. " +
               $"To continue an interrupted experiment, or to rewrite this report from the recorded results, run " +
               $"'xraysynth experiment --config CONFIG --out {Path.GetDirectoryName(r.Dir)} --resume' (without --resume, an existing experiment " +
               "folder is refused; 'xraysynth demo' always resumes): finished stages are kept and never recomputed; a stage finished with " +
               "other settings is refused. Config:");
-        doc.Pre(Json.Serialize(c));
-
-        AtomicFile.WriteAllText(Path.Combine(dir, MarkdownFile), doc.ToMarkdown(dir));
-        AtomicFile.WriteAllText(Path.Combine(dir, HtmlFile), doc.ToHtml($"XraySynth experiment {c.Name}"));
+        doc.Pre(Json.Serialize(x.Config));
     }
 
     private static string LevelName(EvaluationLevel level) => level == EvaluationLevel.Study ? "study-level" : "image-level";

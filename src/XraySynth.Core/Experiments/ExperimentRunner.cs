@@ -237,13 +237,11 @@ public sealed class ExperimentRunner
         }
         var runs = Path.Combine(s.Dir, "runs");
         var resume = RunFolder.Latest(runs, "classifier") is { } prior && File.Exists(Path.Combine(prior.Path, ClassifierTrainer.LastFile)) ? "latest" : null;
-        var trained = ClassifierTrainer.Run(new ClassifierTrainOptions
+        var trained = ClassifierTrainer.Run(_c.Classifier.ApplyTo(new ClassifierTrainOptions
         {
-            Data = PreparedDir, OutRoot = runs, Arch = _c.Classifier.Arch, Weights = _c.Classifier.Weights, Synthetic = synthetic,
-            SyntheticCount = count, SyntheticPerClass = perClass, Size = _c.Classifier.Size, Epochs = _c.Classifier.Epochs,
-            Batch = _c.Classifier.Batch, Lr = _c.Classifier.Lr, Loss = CommonParse.Enum<ClassifierLoss>(_c.Classifier.Loss),
-            Patience = _c.Classifier.Patience, Seed = seed, Device = _device, Desc = $"{Safe(arm.Name)}-seed{seed}",
-        }, resume, _progress, line => _say("  " + line), _cancel);
+            Data = PreparedDir, OutRoot = runs, Synthetic = synthetic, SyntheticCount = count, SyntheticPerClass = perClass,
+            Seed = seed, Device = _device, Desc = $"{Safe(arm.Name)}-seed{seed}",
+        }), resume, _progress, line => _say("  " + line), _cancel);
         var eval = ClassifierEvaluator.Run(new EvaluateOptions
         {
             Model = trained.RunDir, Test = Path.Combine(PreparedDir, "test.csv"), OutDir = Path.Combine(s.Dir, "eval"),

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using XraySynth.Data;
+using XraySynth.Runtime;
 using static TorchSharp.torch;
 
 namespace XraySynth.Quality;
@@ -74,7 +75,7 @@ public sealed record MetricsOptions
         foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             if (part.Equals("all", StringComparison.OrdinalIgnoreCase)) list.AddRange(Enum.GetValues<QualityMetric>());
-            else if (Enum.TryParse<QualityMetric>(part, ignoreCase: true, out var m) && !int.TryParse(part, out _)) list.Add(m);
+            else if (EnumNames.TryParse<QualityMetric>(part, out var m)) list.Add(m);
             else if (part.Equals("memorisation", StringComparison.OrdinalIgnoreCase)) list.Add(QualityMetric.Memorization);
             else throw new DataException($"--metrics '{part}': expected fid, kid, pr, memorization (comma-separated) or all.");
         }
@@ -104,50 +105,16 @@ public static class GanMetrics
 {
     public static MetricsReport Run(MetricsOptions o, IProgress<ProgressInfo>? progress = null, CancellationToken cancel = default)
     {
-        if ((o.Network is null) == (o.Images is null)) throw new DataException("pass exactly one of --network SNAPSHOT or --images DIR.");
-        if (o.Batch < 1) throw new DataException($"--batch {o.Batch}: must be at least 1.");
-        if (o.Metrics.Count == 0) throw new DataException("--metrics: name at least one of fid, kid, pr, memorization.");
+        CheckOptions(o);
         var clock = Stopwatch.StartNew();
         var device = TorchRuntime.Select(o.Device);
         using var detector = FeatureDetectors.Open(o.Detector, device, progress, cancel);     // first: a missing detector file is the likeliest error
-
-        // The synthetic side decides the class and resolution the reals are taken at.
-        SyntheticImages synthetic;
-        RealImageSet reals;
-        if (o.Network is not null)
-        {
-            var cls = SyntheticImages.SnapshotClass(o.Network, o.Class, out int resolution, out int cDim);
-            reals = RealImageSet.Open(o.Data, cls, resolution);
-            double[]? frequencies = cDim > 0 && cls is null && reals.Images.All(i => i.Label is not null)
-                ? [reals.Images.Count(i => i.Label == 0), reals.Images.Count(i => i.Label == 1)]
-                : null;
-            try
-            {
-                synthetic = SyntheticImages.FromNetwork(o.Network, o.Count, cls, frequencies, device, o.Seed);
-            }
-            catch
-            {
-                reals.Dispose();
-                throw;
-            }
-        }
-        else
-        {
-            synthetic = SyntheticImages.FromFolder(o.Images!, o.Count, o.Class);
-            try
-            {
-                reals = RealImageSet.Open(o.Data, synthetic.ClassName, synthetic.Resolution);
-            }
-            catch
-            {
-                synthetic.Dispose();
-                throw;
-            }
-        }
-        using var realSet = reals;
-        using var syntheticSet = synthetic;
+        var (syntheticImages, realImages) = OpenImages(o, device);
+        using var reals = realImages;
+        using var synthetic = syntheticImages;
         CheckCounts(o, reals.Count, synthetic.Count);
 
+        // Real features (from the cache when present) and the audit's view of the reals.
         bool audit = o.Metrics.Contains(QualityMetric.Memorization);
         int pixelSize = Math.Min(o.Audit.PixelSize, Math.Min(reals.Resolution, synthetic.Resolution));
         var cache = o.UseCache ? new FeatureCache(o.CacheDir ?? FeatureCache.DefaultDirectory()) : null;
@@ -156,123 +123,194 @@ public static class GanMetrics
             ? new MemorizationAudit(real.Features, real.Mirrored!, real.Pixels!, reals.PatientGroups(), o.Audit with { PixelSize = pixelSize }, device)
             : null;
 
-        // One pass over the synthetic images.
-        bool keepAll = o.Metrics.Contains(QualityMetric.Kid) || o.Metrics.Contains(QualityMetric.Pr);
-        using var generated = new FeatureAccumulator(keepAll);
-        progress?.Report(new ProgressInfo("synthetic images", 0, synthetic.Count));
-        foreach (var batch in synthetic.Batches(o.Batch, cancel))
-        {
-            using (batch)
-            {
-                cancel.ThrowIfCancellationRequested();
-                using var features = detector.Extract(batch.Images);
-                generated.Append(features);
-                if (auditor is not null)
-                {
-                    using var pixels = ImageTensors.PixelVectors(batch.Images, pixelSize, device);
-                    auditor.Add(batch, features, pixels);
-                }
-            }
-            progress?.Report(new ProgressInfo("synthetic images", generated.Count, synthetic.Count));
-        }
-
-        // The metrics.
-        var outDir = Path.GetFullPath(o.OutDir ?? (o.Network is not null ? Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(o.Network)))! : o.Images!));
+        // One pass over the synthetic images, then the metrics.
+        using var generated = ExtractSynthetic(o, synthetic, detector, auditor, pixelSize, device, progress, cancel);
+        var outDir = OutDir(o);
         OutputFolder.Ensure(outDir, "--out");
         int n = (int)generated.Count;
-        string count = n % 1000 == 0 ? $"{n / 1000}k" : n.ToString(CultureInfo.InvariantCulture);
-        string suffix = (detector.ComparableToPublished ? "" : "-" + detector.Name) + (synthetic.ClassName is null ? "" : "-" + synthetic.ClassName);
-        var results = new List<(string Name, Dictionary<string, double> Values)>();
-        foreach (var metric in o.Metrics)
+        var names = new MetricNames(n, (detector.ComparableToPublished ? "" : "-" + detector.Name) + (synthetic.ClassName is null ? "" : "-" + synthetic.ClassName));
+        var results = o.Metrics.Select(metric =>
         {
             cancel.ThrowIfCancellationRequested();
-            switch (metric)
-            {
-                case QualityMetric.Fid:
-                {
-                    string name = $"fid{count}_full{suffix}";
-                    using var moments = generated.Moments();
-                    double fd = FrechetDistance.Compute(moments, real.Moments);
-                    var values = new Dictionary<string, double> { [name] = fd };
-                    if (RealHalves(real.Features, o.Seed) is { } halves)
-                    {
-                        values["fd_real_halves"] = halves;
-                        values["relative_fd"] = fd / halves;
-                    }
-                    results.Add((name, values));
-                    break;
-                }
-                case QualityMetric.Kid:
-                {
-                    string name = $"kid{count}_full{suffix}";
-                    progress?.Report(new ProgressInfo("kid", 0, 1, "run"));
-                    double kid = KernelDistance.Compute(generated.All(), real.Features, o.KidSubsets, o.KidMaxSubsetSize, o.Seed, device);
-                    progress?.Report(new ProgressInfo("kid", 1, 1, "run"));
-                    results.Add((name, new Dictionary<string, double> { [name] = kid }));
-                    break;
-                }
-                case QualityMetric.Pr:
-                {
-                    // pr50k3_full as the official name; a count not in thousands gets a separator: pr500_3_full.
-                    string name = $"pr{count}{(char.IsDigit(count[^1]) ? "_" : "")}{o.PrNeighborhood}_full{suffix}";
-                    progress?.Report(new ProgressInfo("precision/recall", 0, 1, "run"));
-                    var (precision, recall) = PrecisionRecall.Compute(real.Features, generated.All(), o.PrNeighborhood, device);
-                    progress?.Report(new ProgressInfo("precision/recall", 1, 1, "run"));
-                    results.Add((name, new Dictionary<string, double> { [name + "_precision"] = precision, [name + "_recall"] = recall }));
-                    break;
-                }
-                case QualityMetric.Memorization:
-                {
-                    var s = auditor!.Summary();
-                    string name = $"mem{count}{suffix}";
-                    results.Add((name, new Dictionary<string, double>
-                    {
-                        [name + "_flagged"] = s.Flagged, [name + "_flagged_fraction"] = s.Flagged / (double)Math.Max(1, s.Images),
-                        [name + "_flagged_feature"] = s.Feature.Flagged, [name + "_flagged_pixel"] = s.Pixel.Flagged,
-                        [name + "_feature_threshold"] = s.Feature.Threshold, [name + "_pixel_threshold"] = s.Pixel.Threshold,
-                        [name + "_chance_rate"] = Math.Max(s.Feature.RealBelowThreshold, s.Pixel.RealBelowThreshold),
-                    }));
-                    break;
-                }
-            }
-        }
+            return Measure(metric, o, names, generated, real, auditor, device, progress);
+        }).ToList();
 
-        // Files.
-        var context = new JsonObject
-        {
-            ["data"] = reals.Source, ["num_real"] = reals.Count, ["num_gen"] = n, ["class"] = synthetic.ClassName,
-            ["snapshot_pkl"] = o.Network is null ? null : Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(o.Network))),
-            ["images"] = o.Images is null ? null : Path.GetFullPath(o.Images),
-            ["detector"] = detector.Name, ["detector_sha256"] = detector.Identity, ["comparable_to_published"] = detector.ComparableToPublished,
-            ["seed"] = o.Seed,
-        };
-        AuditOutput? auditFiles = null;
-        if (auditor is not null)
-        {
-            var baseName = o.Network is null ? AuditFiles.BaseName : AuditFiles.BaseName + "-" + Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(o.Network)));
-            auditFiles = AuditFiles.Write(outDir, baseName, auditor, reals, context);
-        }
+        // Files: the audit's, then one metric-*.jsonl record per metric.
+        var context = Context(o, reals, synthetic, detector, n);
+        var auditFiles = auditor is null ? null : AuditFiles.Write(outDir, AuditBaseName(o), auditor, reals, context);
         double seconds = clock.Elapsed.TotalSeconds;
-        var written = new List<MetricResult>();
-        foreach (var (name, values) in results)
-        {
-            var file = Path.Combine(outDir, $"metric-{name}.jsonl");
-            var record = new JsonObject
-            {
-                // JSON has no NaN: a value that could not be computed (a diverged generator) is written as null.
-                ["results"] = new JsonObject(values.Select(kv => KeyValuePair.Create(kv.Key, double.IsFinite(kv.Value) ? (JsonNode?)JsonValue.Create(kv.Value) : null))),
-                ["metric"] = name,
-                ["total_time"] = seconds,
-                ["total_time_str"] = FormatTime(seconds),
-                ["num_gpus"] = device.type == TorchSharp.DeviceType.CUDA ? 1 : 0,
-                ["timestamp"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0,
-            };
-            foreach (var (key, value) in context) record[key] = value?.DeepClone();
-            File.AppendAllText(file, record.ToJsonString() + "\n");
-            written.Add(new MetricResult(name, values, file));
-        }
+        var written = results.Select(r => AppendRecord(outDir, r.Name, r.Values, context, seconds, device)).ToList();
         return new MetricsReport(written, auditor?.Summary(), auditFiles, outDir, reals.Count, n, detector.Name,
             detector.ComparableToPublished, synthetic.ClassName, real.Cached, seconds);
+    }
+
+    private static void CheckOptions(MetricsOptions o)
+    {
+        if ((o.Network is null) == (o.Images is null)) throw new DataException("pass exactly one of --network SNAPSHOT or --images DIR.");
+        if (o.Batch < 1) throw new DataException($"--batch {o.Batch}: must be at least 1.");
+        if (o.Metrics.Count == 0) throw new DataException("--metrics: name at least one of fid, kid, pr, memorization.");
+    }
+
+    /// <summary>The synthetic and the real images. The synthetic side decides the class and resolution the reals are
+    /// taken at; a conditional model without a class draws its classes with the reals' label frequencies.</summary>
+    private static (SyntheticImages Synthetic, RealImageSet Reals) OpenImages(MetricsOptions o, TorchSharp.torch.Device device)
+    {
+        if (o.Network is null)
+        {
+            var images = SyntheticImages.FromFolder(o.Images!, o.Count, o.Class);
+            try
+            {
+                return (images, RealImageSet.Open(o.Data, images.ClassName, images.Resolution));
+            }
+            catch
+            {
+                images.Dispose();
+                throw;
+            }
+        }
+        var cls = SyntheticImages.SnapshotClass(o.Network, o.Class, out int resolution, out int cDim);
+        var reals = RealImageSet.Open(o.Data, cls, resolution);
+        double[]? frequencies = cDim > 0 && cls is null && reals.Images.All(i => i.Label is not null)
+            ? [reals.Images.Count(i => i.Label == 0), reals.Images.Count(i => i.Label == 1)]
+            : null;
+        try
+        {
+            return (SyntheticImages.FromNetwork(o.Network, o.Count, cls, frequencies, device, o.Seed), reals);
+        }
+        catch
+        {
+            reals.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Detector features of every synthetic image (all kept for KID and PR; running moments otherwise), each
+    /// batch also given to the memorisation audit.</summary>
+    private static FeatureAccumulator ExtractSynthetic(MetricsOptions o, SyntheticImages synthetic, IFeatureDetector detector, MemorizationAudit? auditor,
+        int pixelSize, TorchSharp.torch.Device device, IProgress<ProgressInfo>? progress, CancellationToken cancel)
+    {
+        var generated = new FeatureAccumulator(o.Metrics.Contains(QualityMetric.Kid) || o.Metrics.Contains(QualityMetric.Pr));
+        try
+        {
+            progress?.Report(new ProgressInfo("synthetic images", 0, synthetic.Count));
+            foreach (var batch in synthetic.Batches(o.Batch, cancel))
+            {
+                using (batch)
+                {
+                    cancel.ThrowIfCancellationRequested();
+                    using var features = detector.Extract(batch.Images);
+                    generated.Append(features);
+                    if (auditor is not null)
+                    {
+                        using var pixels = ImageTensors.PixelVectors(batch.Images, pixelSize, device);
+                        auditor.Add(batch, features, pixels);
+                    }
+                }
+                progress?.Report(new ProgressInfo("synthetic images", generated.Count, synthetic.Count));
+            }
+            return generated;
+        }
+        catch
+        {
+            generated.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Where the files go: --out, else the snapshot's run folder (its parent), else the images folder.</summary>
+    private static string OutDir(MetricsOptions o) =>
+        Path.GetFullPath(o.OutDir ?? (o.Network is not null ? Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(o.Network)))! : o.Images!));
+
+    /// <summary>The official metric names for <c>n</c> images (fid50k_full, fid500_full) with the detector and class suffix.</summary>
+    private sealed record MetricNames(int N, string Suffix)
+    {
+        public string Count => N % 1000 == 0 ? $"{N / 1000}k" : N.ToString(CultureInfo.InvariantCulture);
+        public string Fid => $"fid{Count}_full{Suffix}";
+        public string Kid => $"kid{Count}_full{Suffix}";
+        /// <summary>pr50k3_full as the official name; a count not in thousands gets a separator: pr500_3_full.</summary>
+        public string Pr(int k) => $"pr{Count}{(char.IsDigit(Count[^1]) ? "_" : "")}{k}_full{Suffix}";
+        public string Memorization => $"mem{Count}{Suffix}";
+    }
+
+    /// <summary>One metric's name and values (the official result keys).</summary>
+    private static (string Name, Dictionary<string, double> Values) Measure(QualityMetric metric, MetricsOptions o, MetricNames names,
+        FeatureAccumulator generated, RealFeatures real, MemorizationAudit? auditor, TorchSharp.torch.Device device, IProgress<ProgressInfo>? progress)
+    {
+        switch (metric)
+        {
+            case QualityMetric.Fid:
+            {
+                using var moments = generated.Moments();
+                double fd = FrechetDistance.Compute(moments, real.Moments);
+                var values = new Dictionary<string, double> { [names.Fid] = fd };
+                if (RealHalves(real.Features, o.Seed) is { } halves)
+                {
+                    values["fd_real_halves"] = halves;
+                    values["relative_fd"] = fd / halves;
+                }
+                return (names.Fid, values);
+            }
+            case QualityMetric.Kid:
+            {
+                progress?.Report(new ProgressInfo("kid", 0, 1, "run"));
+                double kid = KernelDistance.Compute(generated.All(), real.Features, o.KidSubsets, o.KidMaxSubsetSize, o.Seed, device);
+                progress?.Report(new ProgressInfo("kid", 1, 1, "run"));
+                return (names.Kid, new Dictionary<string, double> { [names.Kid] = kid });
+            }
+            case QualityMetric.Pr:
+            {
+                string name = names.Pr(o.PrNeighborhood);
+                progress?.Report(new ProgressInfo("precision/recall", 0, 1, "run"));
+                var (precision, recall) = PrecisionRecall.Compute(real.Features, generated.All(), o.PrNeighborhood, device);
+                progress?.Report(new ProgressInfo("precision/recall", 1, 1, "run"));
+                return (name, new Dictionary<string, double> { [name + "_precision"] = precision, [name + "_recall"] = recall });
+            }
+            case QualityMetric.Memorization:
+                return (names.Memorization, AuditValues(names.Memorization, auditor!.Summary()));
+            default:
+                throw new ArgumentOutOfRangeException(nameof(metric), metric, null);
+        }
+    }
+
+    private static Dictionary<string, double> AuditValues(string name, AuditSummary s) => new()
+    {
+        [name + "_flagged"] = s.Flagged, [name + "_flagged_fraction"] = s.Flagged / (double)Math.Max(1, s.Images),
+        [name + "_flagged_feature"] = s.Feature.Flagged, [name + "_flagged_pixel"] = s.Pixel.Flagged,
+        [name + "_feature_threshold"] = s.Feature.Threshold, [name + "_pixel_threshold"] = s.Pixel.Threshold,
+        [name + "_chance_rate"] = Math.Max(s.Feature.RealBelowThreshold, s.Pixel.RealBelowThreshold),
+    };
+
+    /// <summary>What every record of this run carries besides its results: the data, counts, snapshot or images, detector, seed.</summary>
+    private static JsonObject Context(MetricsOptions o, RealImageSet reals, SyntheticImages synthetic, IFeatureDetector detector, int n) => new()
+    {
+        ["data"] = reals.Source, ["num_real"] = reals.Count, ["num_gen"] = n, ["class"] = synthetic.ClassName,
+        ["snapshot_pkl"] = o.Network is null ? null : Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(o.Network))),
+        ["images"] = o.Images is null ? null : Path.GetFullPath(o.Images),
+        ["detector"] = detector.Name, ["detector_sha256"] = detector.Identity, ["comparable_to_published"] = detector.ComparableToPublished,
+        ["seed"] = o.Seed,
+    };
+
+    private static string AuditBaseName(MetricsOptions o) =>
+        o.Network is null ? AuditFiles.BaseName : AuditFiles.BaseName + "-" + Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(o.Network)));
+
+    /// <summary>Appends one record in the official format to metric-NAME.jsonl.</summary>
+    private static MetricResult AppendRecord(string outDir, string name, Dictionary<string, double> values, JsonObject context, double seconds,
+        TorchSharp.torch.Device device)
+    {
+        var file = Path.Combine(outDir, $"metric-{name}.jsonl");
+        var record = new JsonObject
+        {
+            // JSON has no NaN: a value that could not be computed (a diverged generator) is written as null.
+            ["results"] = new JsonObject(values.Select(kv => KeyValuePair.Create(kv.Key, double.IsFinite(kv.Value) ? (JsonNode?)JsonValue.Create(kv.Value) : null))),
+            ["metric"] = name,
+            ["total_time"] = seconds,
+            ["total_time_str"] = FormatTime(seconds),
+            ["num_gpus"] = device.type == TorchSharp.DeviceType.CUDA ? 1 : 0,
+            ["timestamp"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0,
+        };
+        foreach (var (key, value) in context) record[key] = value?.DeepClone();
+        File.AppendAllText(file, record.ToJsonString() + "\n");
+        return new MetricResult(name, values, file);
     }
 
     private static void CheckCounts(MetricsOptions o, int reals, int synthetic)

@@ -4,14 +4,14 @@ using System.Text.Json.Serialization;
 namespace XraySynth;
 
 /// <summary>The JSON conventions of every file XraySynth writes (options.json, reports): camelCase, enums as
-/// lower-case strings, indented.</summary>
+/// kebab-case strings (<see cref="Runtime.EnumNames"/>), indented.</summary>
 public static class Json
 {
     public static readonly JsonSerializerOptions Options = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         WriteIndented = true,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+        Converters = { new Runtime.KebabEnumConverter() },
     };
 
     /// <summary>As <see cref="Options"/> on one line (JSONL records).</summary>

@@ -99,6 +99,22 @@ public class ExperimentConfigTests
             Assert.Contains(expected, e.Message);
     }
 
+    [Fact]
+    public void Load_ClassifierBlock_FollowsTheDeclaredOptions()
+    {
+        using var tmp = new TempDir();
+        var config = ExperimentConfig.Load(Write(tmp, Valid.Replace("\"epochs\": 2", "\"epochs\": 2, \"loss\": \"focal\"")));
+        Assert.Equal(XraySynth.Classifier.Training.ClassifierLoss.Focal, config.Classifier.Loss);
+        Assert.Equal(XraySynth.Classifier.Training.ClassifierTrainOptions.Declared.Patience.Default, config.Classifier.Patience);
+
+        // classifier train's own rules: the size it refuses is refused here, before any stage runs.
+        var json = Valid.Replace("\"size\": 64", "\"size\": 2000, \"loss\": \"hinge\", \"lr\": 1");
+        var e = Assert.Throws<DataException>(() => ExperimentConfig.Load(Write(tmp, json)));
+        Assert.Contains("$.classifier.loss: \"hinge\" is not one of weighted-bce, bce, focal", e.Message);
+        Assert.Contains("classifier.size: 2000 (must be 32..1024)", e.Message);
+        Assert.Contains("classifier.lr: 1 (must be above 0 and below 1)", e.Message);
+    }
+
     [Theory]
     [InlineData("..")]
     [InlineData(".")]

@@ -116,23 +116,8 @@ public sealed record BinaryMetrics
         return RankedScores.From(labels, probabilities).AveragePrecision();
     }
 
-    /// <summary>The value of one metric.</summary>
-    public double Get(Metric metric) => metric switch
-    {
-        Metric.Accuracy => Accuracy,
-        Metric.Sensitivity => Sensitivity,
-        Metric.Specificity => Specificity,
-        Metric.Precision => Precision,
-        Metric.Npv => Npv,
-        Metric.F1 => F1,
-        Metric.Kappa => Kappa,
-        Metric.Auroc => Auroc,
-        Metric.AveragePrecision => AveragePrecision,
-        Metric.Brier => Brier,
-        Metric.PredictedPositiveRate => PredictedPositiveRate,
-        Metric.Prevalence => Prevalence,
-        _ => throw new ArgumentOutOfRangeException(nameof(metric), metric, null),
-    };
+    /// <summary>The value of one metric (the property of the same name, see <see cref="MetricProperties{TRecord, TValue}"/>).</summary>
+    public double Get(Metric metric) => MetricProperties<BinaryMetrics, double>.Get(this, metric);
 
     private static double Ratio(int numerator, int denominator) =>
         denominator == 0 ? double.NaN : (double)numerator / denominator;

@@ -3,24 +3,63 @@ using XraySynth.Classifier.Data;
 using XraySynth.Classifier.Models;
 using XraySynth.Classifier.Training;
 using XraySynth.Data;
+using XraySynth.Runtime;
 
 namespace XraySynth.Classifier.Evaluation;
 
-/// <summary>Options of <c>classifier evaluate</c>.</summary>
+/// <summary>Options of <c>classifier evaluate</c>, each declared once in <see cref="Declared"/> (flag, default, help,
+/// valid values): the command line and the experiment config's <c>evaluation</c> block come from there.</summary>
 public sealed record EvaluateOptions
 {
-    /// <summary>A classifier run folder (model.json + best.safetensors).</summary>
     public required string Model { get; init; }
-    /// <summary>A manifest of real images (prepare's test.csv).</summary>
     public required string Test { get; init; }
-    /// <summary>Output folder (default: RUN/eval-&lt;manifest name&gt;).</summary>
-    public string? OutDir { get; init; }
-    public int Bootstrap { get; init; } = 1000;
-    public double Threshold { get; init; } = 0.5;
-    public int Seed { get; init; }
-    public int Batch { get; init; } = 64;
-    public bool Strict { get; init; }
-    public DeviceChoice Device { get; init; } = DeviceChoice.Auto;
+    public string? OutDir { get; init; } = Declared.OutDir.Default;
+    public int Bootstrap { get; init; } = Declared.Bootstrap.Default;
+    public double Threshold { get; init; } = Declared.Threshold.Default;
+    public int Seed { get; init; } = Declared.Seed.Default;
+    public int Batch { get; init; } = Declared.Batch.Default;
+    public bool Strict { get; init; } = Declared.Strict.Default;
+    public DeviceChoice Device { get; init; } = Declared.Device.Default;
+
+    /// <summary>The declaration of every option, in the order of help (evaluation has no resume: <see cref="OnResume.Ignored"/>).</summary>
+    public static class Declared
+    {
+        public static readonly OptionDeclaration<EvaluateOptions, string> Model = new(nameof(Model), "--model", "",
+            "A classifier run folder (holds model.json and best.safetensors).", OnResume.Ignored,
+            o => o.Model, (o, v) => o with { Model = v }) { Required = true, Placeholder = "RUN_DIR" };
+
+        public static readonly OptionDeclaration<EvaluateOptions, string> Test = new(nameof(Test), "--test", "",
+            "Manifest of real held-out images: prepare's test.csv.", OnResume.Ignored,
+            o => o.Test, (o, v) => o with { Test = v }) { Required = true, Placeholder = "CSV" };
+
+        public static readonly OptionDeclaration<EvaluateOptions, string?> OutDir = new(nameof(OutDir), "--out", null,
+            "Output folder (default: RUN_DIR/eval-<manifest name>).", OnResume.Ignored,
+            o => o.OutDir, (o, v) => o with { OutDir = v }) { Placeholder = "DIR" };
+
+        public static readonly OptionDeclaration<EvaluateOptions, int> Bootstrap = new(nameof(Bootstrap), "--bootstrap", 1000,
+            "Bootstrap replicates (resampling studies) for the 95% confidence intervals.", OnResume.Ignored,
+            o => o.Bootstrap, (o, v) => o with { Bootstrap = v }, v => v >= 100 ? null : "must be at least 100 (1000 is usual)") { Placeholder = "N" };
+
+        public static readonly OptionDeclaration<EvaluateOptions, double> Threshold = new(nameof(Threshold), "--threshold", 0.5,
+            "Abnormal when the probability is above this.", OnResume.Ignored,
+            o => o.Threshold, (o, v) => o with { Threshold = v }, v => v is > 0 and < 1 ? null : "must be between 0 and 1 (both excluded)") { Placeholder = "X" };
+
+        public static readonly OptionDeclaration<EvaluateOptions, int> Seed = new(nameof(Seed), "--seed", 0,
+            "Random seed of the bootstrap; the same seed gives the same result.", OnResume.Ignored,
+            o => o.Seed, (o, v) => o with { Seed = v }) { Placeholder = "N" };
+
+        public static readonly OptionDeclaration<EvaluateOptions, int> Batch = new(nameof(Batch), null, 64,
+            "Images per forward pass.", OnResume.Ignored, o => o.Batch, (o, v) => o with { Batch = v });
+
+        public static readonly OptionDeclaration<EvaluateOptions, bool> Strict = new(nameof(Strict), "--strict", false,
+            "Stop at the first bad image instead of skipping it.", OnResume.Ignored, o => o.Strict, (o, v) => o with { Strict = v });
+
+        public static readonly OptionDeclaration<EvaluateOptions, DeviceChoice> Device = new(nameof(Device), "--device", DeviceChoice.Auto,
+            "Where torch work runs: auto (CUDA if available, else CPU), cpu, or cuda.", OnResume.Ignored, o => o.Device, (o, v) => o with { Device = v });
+
+        /// <summary>Every option, in the order of help.</summary>
+        public static readonly IReadOnlyList<OptionDeclaration<EvaluateOptions>> All = [Model, Test, OutDir, Bootstrap, Threshold, Seed, Batch, Strict, Device];
+    }
 }
 
 /// <summary>What evaluation wrote and found.</summary>
@@ -32,8 +71,8 @@ public static class ClassifierEvaluator
 {
     public static EvaluateResult Run(EvaluateOptions o, IProgress<ProgressInfo>? progress = null, CancellationToken cancel = default)
     {
-        if (o.Bootstrap < 100) throw new DataException($"--bootstrap {o.Bootstrap}: use at least 100 replicates (1000 is usual).");
-        if (o.Threshold is <= 0 or >= 1) throw new DataException($"--threshold {o.Threshold}: must be between 0 and 1.");
+        if (OptionDeclarations.Problems(EvaluateOptions.Declared.All, o) is { Count: > 0 } problems)
+            throw new DataException(string.Join("; ", problems) + ".");
         var runDir = Path.GetFullPath(o.Model);
         var samples = ClassifierSamples.FromManifest(o.Test);
         if (samples.Count == 0) throw new DataException($"{o.Test}: no images to evaluate.");

@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace XraySynth.Classifier.Evaluation;
 
 /// <summary>How to evaluate a model's test predictions.</summary>
@@ -30,49 +32,30 @@ public sealed record LevelReport
     /// <summary>Reliability curve and expected calibration error (no interval).</summary>
     public required CalibrationCurve Calibration { get; init; }
 
-    /// <summary>One metric's estimate.</summary>
-    public Estimate Get(Metric metric) => metric switch
+    /// <summary>For the JSON reader.</summary>
+    public LevelReport()
     {
-        Metric.Accuracy => Accuracy,
-        Metric.Sensitivity => Sensitivity,
-        Metric.Specificity => Specificity,
-        Metric.Precision => Precision,
-        Metric.Npv => Npv,
-        Metric.F1 => F1,
-        Metric.Kappa => Kappa,
-        Metric.Auroc => Auroc,
-        Metric.AveragePrecision => AveragePrecision,
-        Metric.Brier => Brier,
-        Metric.PredictedPositiveRate => PredictedPositiveRate,
-        Metric.Prevalence => Prevalence,
-        _ => throw new ArgumentOutOfRangeException(nameof(metric), metric, null),
-    };
-
-    internal static LevelReport Create(EvaluationLevel level, BinaryMetrics m, int studies, BootstrapIntervals ci,
-        CalibrationCurve calibration)
-    {
-        Estimate E(Metric metric) => Estimate.Of(m.Get(metric), ci.Get(level, metric));
-        return new LevelReport
-        {
-            Level = level,
-            N = m.N,
-            Studies = studies,
-            Confusion = m.Confusion,
-            Accuracy = E(Metric.Accuracy),
-            Sensitivity = E(Metric.Sensitivity),
-            Specificity = E(Metric.Specificity),
-            Precision = E(Metric.Precision),
-            Npv = E(Metric.Npv),
-            F1 = E(Metric.F1),
-            Kappa = E(Metric.Kappa),
-            Auroc = E(Metric.Auroc),
-            AveragePrecision = E(Metric.AveragePrecision),
-            Brier = E(Metric.Brier),
-            PredictedPositiveRate = E(Metric.PredictedPositiveRate),
-            Prevalence = E(Metric.Prevalence),
-            Calibration = calibration,
-        };
     }
+
+    // The metric properties are set by MetricProperties.InitAll, which the compiler cannot see.
+#pragma warning disable CS8618
+    [SetsRequiredMembers]
+    private LevelReport(EvaluationLevel level, int n, int studies, ConfusionMatrix confusion, CalibrationCurve calibration, Func<Metric, Estimate> estimate)
+    {
+        Level = level;
+        N = n;
+        Studies = studies;
+        Confusion = confusion;
+        Calibration = calibration;
+        MetricProperties<LevelReport, Estimate>.InitAll(this, estimate);
+    }
+#pragma warning restore CS8618
+
+    /// <summary>One metric's estimate (the property of the same name, see <see cref="MetricProperties{TRecord, TValue}"/>).</summary>
+    public Estimate Get(Metric metric) => MetricProperties<LevelReport, Estimate>.Get(this, metric);
+
+    internal static LevelReport Create(EvaluationLevel level, BinaryMetrics m, int studies, BootstrapIntervals ci, CalibrationCurve calibration) =>
+        new(level, m.N, studies, m.Confusion, calibration, metric => Estimate.Of(m.Get(metric), ci.Get(level, metric)));
 }
 
 /// <summary>A model's evaluation on a test set, image level and study level, with study-bootstrap intervals:

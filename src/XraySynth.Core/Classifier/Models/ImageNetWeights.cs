@@ -80,9 +80,31 @@ public static class ImageNetWeights
 
         using var scope = NewDisposeScope();          // frees the file's tensors once copied
         var (format, fileState) = ReadStateDict(file);
+        var state = RenameLegacyKeys(fileState, out var renamed);
 
-        // Rename legacy keys exactly as torchvision does.
-        var renamed = new List<string>();
+        // An empty head name loads every key (our own checkpoints, head included).
+        bool IsHead(string key) => headName.Length > 0 && (key == headName || key.StartsWith(headName + ".", StringComparison.Ordinal));
+
+        var target = module.state_dict();
+        var match = MatchKeys(target, state, IsHead);
+        var skipped = state.Keys.Where(IsHead).ToList();
+        var unexpected = state.Keys.Where(k => !IsHead(k) && !target.ContainsKey(k)).ToList();
+        if (match.Missing.Count + unexpected.Count + match.Mismatches.Count + match.DtypeMismatches.Count > 0)
+            throw new CheckpointMismatchException(file, NetworkName(module), match.Missing, unexpected, match.Mismatches, match.DtypeMismatches);
+
+        using (no_grad())
+        {
+            foreach (var key in match.Loaded)
+                target[key].copy_(state[key]);
+        }
+        return new ImageNetLoadResult(file, format, match.Loaded, renamed, skipped, match.Kept);
+    }
+
+    /// <summary>The file's tensors under the keys torchvision loads them as (<see cref="TorchvisionKey"/>); the renamed
+    /// keys (as in the file) in <paramref name="renamed"/>.</summary>
+    private static Dictionary<string, Tensor> RenameLegacyKeys(Dictionary<string, Tensor> fileState, out List<string> renamed)
+    {
+        renamed = [];
         var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (key, tensor) in fileState)
         {
@@ -91,62 +113,50 @@ public static class ImageNetWeights
                 renamed.Add(key);
             state[newKey] = tensor;
         }
+        return state;
+    }
 
-        // An empty head name loads every key (our own checkpoints, head included).
-        bool IsHead(string key) => headName.Length > 0 && (key == headName || key.StartsWith(headName + ".", StringComparison.Ordinal));
+    /// <summary>How the network's keys meet the file's: to load, kept (head, batch counters), missing, or of another
+    /// shape or dtype.</summary>
+    private sealed record KeyMatch(List<string> Loaded, List<string> Kept, List<string> Missing, List<ShapeMismatch> Mismatches, List<string> DtypeMismatches);
 
-        var target = module.state_dict();
-        var missing = new List<string>();
-        var kept = new List<string>();
-        var mismatches = new List<ShapeMismatch>();
-        var dtypeMismatches = new List<string>();
-        var loaded = new List<string>();
+    private static KeyMatch MatchKeys(Dictionary<string, Tensor> target, Dictionary<string, Tensor> state, Func<string, bool> isHead)
+    {
+        var match = new KeyMatch([], [], [], [], []);
         foreach (var (key, tensor) in target)
         {
-            if (IsHead(key))
+            if (isHead(key))
             {
-                kept.Add(key);
+                match.Kept.Add(key);
                 continue;
             }
             if (!state.TryGetValue(key, out var source))
             {
                 if (key.EndsWith("." + NumBatchesTracked, StringComparison.Ordinal))
-                    kept.Add(key);
+                    match.Kept.Add(key);
                 else
-                    missing.Add(key);
+                    match.Missing.Add(key);
                 continue;
             }
             if (!tensor.shape.SequenceEqual(source.shape))
             {
-                mismatches.Add(new ShapeMismatch(key, tensor.shape, source.shape));
+                match.Mismatches.Add(new ShapeMismatch(key, tensor.shape, source.shape));
                 continue;
             }
             // copy_ would convert silently (int32 bytes into float32 weights): the dtype must be the network's.
             if (tensor.dtype != source.dtype)
             {
-                dtypeMismatches.Add($"{key}: network {tensor.dtype}, file {source.dtype}");
+                match.DtypeMismatches.Add($"{key}: network {tensor.dtype}, file {source.dtype}");
                 continue;
             }
-            loaded.Add(key);
+            match.Loaded.Add(key);
         }
-        var skipped = state.Keys.Where(IsHead).ToList();
-        var unexpected = state.Keys.Where(k => !IsHead(k) && !target.ContainsKey(k)).ToList();
-
-        if (missing.Count + unexpected.Count + mismatches.Count + dtypeMismatches.Count > 0)
-        {
-            var network = module is DenseNet d
-                ? $"DenseNet (k {d.GrowthRate}, blocks ({string.Join(", ", d.BlockConfig)}), {d.NumFeatures} features)"
-                : module.GetType().Name;
-            throw new CheckpointMismatchException(file, network, missing, unexpected, mismatches, dtypeMismatches);
-        }
-
-        using (no_grad())
-        {
-            foreach (var key in loaded)
-                target[key].copy_(state[key]);
-        }
-        return new ImageNetLoadResult(file, format, loaded, renamed, skipped, kept);
+        return match;
     }
+
+    private static string NetworkName(nn.Module module) => module is DenseNet d
+        ? $"DenseNet (k {d.GrowthRate}, blocks ({string.Join(", ", d.BlockConfig)}), {d.NumFeatures} features)"
+        : module.GetType().Name;
 
     /// <summary>
     /// The key torchvision loads a checkpoint key as: <c>features.denseblock1.denselayer1.norm.1.weight</c> →

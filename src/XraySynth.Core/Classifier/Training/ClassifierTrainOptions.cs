@@ -1,3 +1,6 @@
+using XraySynth.Classifier.Models;
+using XraySynth.Runtime;
+
 namespace XraySynth.Classifier.Training;
 
 /// <summary>Loss of the abnormality logit.</summary>
@@ -26,42 +29,131 @@ public enum SelectionMetric
     Kappa,
 }
 
-/// <summary>Options of <c>classifier train</c>; saved as the run's options.json.</summary>
+/// <summary>Options of <c>classifier train</c>; saved as the run's options.json. Each option is declared once in
+/// <see cref="Declared"/> (flag, default, help, resume rule, valid values): the defaults here, the command line, the
+/// resume checks and the experiment config's <c>classifier</c> block all come from there.</summary>
 public sealed record ClassifierTrainOptions
 {
-    /// <summary>A folder written by <c>prepare</c> (train.csv, val.csv).</summary>
     public required string Data { get; init; }
-    /// <summary>Folder that holds the run folders.</summary>
-    public required string OutRoot { get; init; }
-    /// <summary>densenet121|densenet169|densenet201|resnet18|resnet50|densenet-smoke.</summary>
-    public string Arch { get; init; } = "densenet169";
-    /// <summary>ImageNet checkpoint (.pth or .safetensors), or <c>imagenet</c> (torchvision's, fetched; the run's
-    /// options.json records the file); null: random initialisation.</summary>
-    public string? Weights { get; init; }
-    /// <summary><c>gan generate</c> folders whose images join the training set (never validation or test).</summary>
-    public IReadOnlyList<string> Synthetic { get; init; } = [];
-    /// <summary>Synthetic images to add in all (null: all of them, unless per class is set).</summary>
-    public int? SyntheticCount { get; init; }
-    /// <summary>Synthetic images to add per class (overrides the count).</summary>
-    public int? SyntheticPerClass { get; init; }
-    /// <summary>Input side in pixels.</summary>
-    public int Size { get; init; } = 224;
-    public int Epochs { get; init; } = 20;
-    public int Batch { get; init; } = 32;
-    /// <summary>Adam learning rate (betas 0.9, 0.999).</summary>
-    public double Lr { get; init; } = 1e-4;
-    public ClassifierLoss Loss { get; init; } = ClassifierLoss.WeightedBce;
-    public ClassifierSampler Sampler { get; init; } = ClassifierSampler.Natural;
-    public SelectionMetric SelectBy { get; init; } = SelectionMetric.Auroc;
-    /// <summary>Stop after this many epochs without a better validation score.</summary>
-    public int Patience { get; init; } = 5;
-    /// <summary>Divide the learning rate by 10 when the validation loss has not fallen for more than this many
-    /// epochs (never below 1/1000 of <see cref="Lr"/>).</summary>
-    public int PlateauPatience { get; init; } = 2;
-    public int Seed { get; init; }
-    public DeviceChoice Device { get; init; } = DeviceChoice.Auto;
-    /// <summary>Stop at the first bad image instead of skipping it.</summary>
-    public bool Strict { get; init; }
-    /// <summary>Words for the run folder's name (default: the architecture).</summary>
-    public string? Desc { get; init; }
+    public string OutRoot { get; init; } = Declared.OutRoot.Default;
+    public string Arch { get; init; } = Declared.Arch.Default;
+    public string? Weights { get; init; } = Declared.Weights.Default;
+    public IReadOnlyList<string> Synthetic { get; init; } = Declared.Synthetic.Default;
+    public int? SyntheticCount { get; init; } = Declared.SyntheticCount.Default;
+    public int? SyntheticPerClass { get; init; } = Declared.SyntheticPerClass.Default;
+    public int Size { get; init; } = Declared.Size.Default;
+    public int Epochs { get; init; } = Declared.Epochs.Default;
+    public int Batch { get; init; } = Declared.Batch.Default;
+    public double Lr { get; init; } = Declared.Lr.Default;
+    public ClassifierLoss Loss { get; init; } = Declared.Loss.Default;
+    public ClassifierSampler Sampler { get; init; } = Declared.Sampler.Default;
+    public SelectionMetric SelectBy { get; init; } = Declared.SelectBy.Default;
+    public int Patience { get; init; } = Declared.Patience.Default;
+    public int PlateauPatience { get; init; } = Declared.PlateauPatience.Default;
+    public int Seed { get; init; } = Declared.Seed.Default;
+    public DeviceChoice Device { get; init; } = Declared.Device.Default;
+    public bool Strict { get; init; } = Declared.Strict.Default;
+    public string? Desc { get; init; } = Declared.Desc.Default;
+
+    /// <summary>The options with every path absolute (against the working directory); a named <see cref="Weights"/>
+    /// (<c>imagenet</c>, <c>densenet169</c>) stays a name.</summary>
+    public ClassifierTrainOptions WithFullPaths() => this with
+    {
+        Data = Path.GetFullPath(Data),
+        OutRoot = Path.GetFullPath(OutRoot),
+        Weights = Weights is null || ClassifierTrainer.IsNamedWeights(Weights) ? Weights : Path.GetFullPath(Weights),
+        Synthetic = [.. Synthetic.Select(Path.GetFullPath)],
+    };
+
+    /// <summary>The declaration of every option, in the order of help.</summary>
+    public static class Declared
+    {
+        private static Func<int, string?> AtLeast(int min) => v => v >= min ? null : $"must be at least {min}";
+
+        public static readonly OptionDeclaration<ClassifierTrainOptions, string> Data = new(nameof(Data), "--data", "",
+            "Folder written by 'prepare' (train.csv, val.csv and their images).", OnResume.Fixed,
+            o => o.Data, (o, v) => o with { Data = v }, same: (a, b) => Path.GetFullPath(a) == Path.GetFullPath(b)) { Required = true, Placeholder = "PREPARED_DIR" };
+
+        public static readonly OptionDeclaration<ClassifierTrainOptions, string> OutRoot = new(nameof(OutRoot), "--out", "runs",
+            "Folder for run folders (NNNNN-classifier-<desc>/); --resume latest looks here.", OnResume.Ignored,
+            o => o.OutRoot, (o, v) => o with { OutRoot = v }) { Placeholder = "RUNS_DIR" };
+
+        public static readonly OptionDeclaration<ClassifierTrainOptions, string> Arch = new(nameof(Arch), "--arch", "densenet169",
+            "densenet169 (MURA baseline), densenet121, densenet201, resnet18, resnet50, densenet-smoke (tiny, for CPU tests).", OnResume.Fixed,
+            o => o.Arch, (o, v) => o with { Arch = v },
+            v => ClassifierModels.Names.Contains(v.Trim(), StringComparer.OrdinalIgnoreCase) ? null : $"expected one of {string.Join(", ", ClassifierModels.Names)}") { Placeholder = "ARCH" };
+
+        public static readonly OptionDeclaration<ClassifierTrainOptions, string?> Weights = new(nameof(Weights), "--weights", null,
+            "ImageNet weights: 'imagenet' (torchvision's checkpoint of --arch, downloaded once, SHA-256 verified, reused from the torch.hub " +
+            "cache) or a file: torchvision .pth (e.g. densenet169-b2777c0a.pth) or .safetensors. Without it: random initialisation.", OnResume.Fixed,
+            o => o.Weights, (o, v) => o with { Weights = v },
+            v => v is null || ClassifierTrainer.IsNamedWeights(v) || File.Exists(v) ? null : "file not found") { Placeholder = "imagenet|FILE" };
+
+        public static readonly OptionDeclaration<ClassifierTrainOptions, IReadOnlyList<string>> Synthetic = new(
+            nameof(Synthetic), "--synthetic", [],
+            "'gan generate' folder(s) whose images join the training set (never validation or test).", OnResume.Fixed,
+            o => o.Synthetic, (o, v) => o with { Synthetic = v }) { Placeholder = "GENERATED_DIR" };
+
+        public static readonly OptionDeclaration<ClassifierTrainOptions, int?> SyntheticCount = new(nameof(SyntheticCount),
+            "--synthetic-count", null, "Synthetic images to add in all (default: all, unless --synthetic-per-class is set).", OnResume.Fixed,
+            o => o.SyntheticCount, (o, v) => o with { SyntheticCount = v }) { Placeholder = "N" };
+
+        public static readonly OptionDeclaration<ClassifierTrainOptions, int?> SyntheticPerClass = new(nameof(SyntheticPerClass),
+            "--synthetic-per-class", null, "Synthetic images to add per class (normal and abnormal each; overrides --synthetic-count).", OnResume.Fixed,
+            o => o.SyntheticPerClass, (o, v) => o with { SyntheticPerClass = v }) { Placeholder = "N" };
+
+        public static readonly OptionDeclaration<ClassifierTrainOptions, int> Size = new(nameof(Size), "--size", 224,
+            "Input side in pixels.", OnResume.Fixed, o => o.Size, (o, v) => o with { Size = v },
+            v => v is >= 32 and <= 1024 ? null : "must be 32..1024") { Placeholder = "N" };
+
+        public static readonly OptionDeclaration<ClassifierTrainOptions, int> Epochs = new(nameof(Epochs), "--epochs", 20,
+            "Maximum epochs (early stopping may end sooner).", OnResume.MayChange, o => o.Epochs, (o, v) => o with { Epochs = v }, AtLeast(1)) { Placeholder = "N" };
+
+        public static readonly OptionDeclaration<ClassifierTrainOptions, int> Batch = new(nameof(Batch), "--batch", 32,
+            "Images per step.", OnResume.Fixed, o => o.Batch, (o, v) => o with { Batch = v }, AtLeast(2)) { Placeholder = "N" };
+
+        public static readonly OptionDeclaration<ClassifierTrainOptions, double> Lr = new(nameof(Lr), "--lr", 1e-4,
+            "Adam learning rate (betas 0.9, 0.999); divided by 10 when the validation loss plateaus (never below 1/1000 of it).", OnResume.Fixed,
+            o => o.Lr, (o, v) => o with { Lr = v }, v => v is > 0 and < 1 ? null : "must be above 0 and below 1") { Placeholder = "X" };
+
+        public static readonly OptionDeclaration<ClassifierTrainOptions, ClassifierLoss> Loss = new(nameof(Loss), "--loss",
+            ClassifierLoss.WeightedBce, "weighted-bce (MURA paper's class weights), bce, or focal (gamma 2, the same class weights).", OnResume.Fixed,
+            o => o.Loss, (o, v) => o with { Loss = v });
+
+        public static readonly OptionDeclaration<ClassifierTrainOptions, ClassifierSampler> Sampler = new(nameof(Sampler), "--sampler",
+            ClassifierSampler.Natural, "natural (each image once per epoch) or balanced (classes drawn equally).", OnResume.Fixed,
+            o => o.Sampler, (o, v) => o with { Sampler = v });
+
+        public static readonly OptionDeclaration<ClassifierTrainOptions, SelectionMetric> SelectBy = new(nameof(SelectBy), "--select-by",
+            SelectionMetric.Auroc, "Validation metric for the best checkpoint and early stopping: auroc or kappa.", OnResume.Fixed,
+            o => o.SelectBy, (o, v) => o with { SelectBy = v });
+
+        public static readonly OptionDeclaration<ClassifierTrainOptions, int> Patience = new(nameof(Patience), "--patience", 5,
+            "Stop after this many epochs without a better validation score.", OnResume.MayChange,
+            o => o.Patience, (o, v) => o with { Patience = v }, AtLeast(1)) { Placeholder = "N" };
+
+        public static readonly OptionDeclaration<ClassifierTrainOptions, int> PlateauPatience = new(nameof(PlateauPatience), null, 2,
+            "Divide the learning rate by 10 when the validation loss has not fallen for more than this many epochs.", OnResume.Fixed,
+            o => o.PlateauPatience, (o, v) => o with { PlateauPatience = v });
+
+        public static readonly OptionDeclaration<ClassifierTrainOptions, int> Seed = new(nameof(Seed), "--seed", 0,
+            "Random seed; the same seed gives the same result.", OnResume.Fixed, o => o.Seed, (o, v) => o with { Seed = v }) { Placeholder = "N" };
+
+        public static readonly OptionDeclaration<ClassifierTrainOptions, DeviceChoice> Device = new(nameof(Device), "--device",
+            DeviceChoice.Auto, "Where torch work runs: auto (CUDA if available, else CPU), cpu, or cuda.", OnResume.Current,
+            o => o.Device, (o, v) => o with { Device = v });
+
+        public static readonly OptionDeclaration<ClassifierTrainOptions, bool> Strict = new(nameof(Strict), "--strict", false,
+            "Stop at the first bad image instead of skipping it.", OnResume.Fixed, o => o.Strict, (o, v) => o with { Strict = v });
+
+        public static readonly OptionDeclaration<ClassifierTrainOptions, string?> Desc = new(nameof(Desc), "--desc", null,
+            "Words for the run folder's name (default: the architecture).", OnResume.Ignored, o => o.Desc, (o, v) => o with { Desc = v }) { Placeholder = "TEXT" };
+
+        /// <summary>Every option, in the order of help.</summary>
+        public static readonly IReadOnlyList<OptionDeclaration<ClassifierTrainOptions>> All =
+        [
+            Data, OutRoot, Arch, Weights, Synthetic, SyntheticCount, SyntheticPerClass, Size, Epochs, Batch, Lr, Loss, Sampler, SelectBy, Patience,
+            PlateauPatience, Seed, Device, Strict, Desc,
+        ];
+    }
 }

@@ -6,6 +6,7 @@ using XraySynth.Classifier.Data;
 using XraySynth.Classifier.Evaluation;
 using XraySynth.Classifier.Models;
 using XraySynth.Data;
+using XraySynth.Runtime;
 using XraySynth.Weights;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -52,6 +53,7 @@ public sealed class ClassifierTrainer
         IProgress<ProgressInfo>? progress = null, Action<string>? say = null, CancellationToken cancel = default,
         IReadOnlySet<string>? given = null)
     {
+        options = options.WithFullPaths();
         RunFolder run;
         if (resume is null)
         {
@@ -79,53 +81,17 @@ public sealed class ClassifierTrainer
         }
     }
 
-    /// <summary>The saved options of a resumed run with what a resume may change (--epochs, --patience, --device);
-    /// any other option given with another value than the run has is refused.</summary>
+    /// <summary>The saved options of a resumed run with what a resume may change (--epochs, --patience, --device: see
+    /// <see cref="ClassifierTrainOptions.Declared"/>); any other option given with another value than the run has is refused.</summary>
     internal static ClassifierTrainOptions MergeForResume(ClassifierTrainOptions saved, ClassifierTrainOptions request, IReadOnlySet<string>? given)
     {
-        var conflicts = new List<string>();
-        void Check<T>(string flag, T given_, T was, Func<T, T, bool>? same = null)
-        {
-            if (given is not null && !given.Contains(flag)) return;
-            if (!(same?.Invoke(given_, was) ?? EqualityComparer<T>.Default.Equals(given_, was)))
-                conflicts.Add($"{flag} {Show(given_)} (the run has {Show(was)})");
-        }
-        static string Show(object? value) => value switch
-        {
-            null => "(none)",
-            IEnumerable<string> list => list.Any() ? string.Join(" ", list) : "(none)",
-            Enum e => e.ToString().ToLowerInvariant(),
-            _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "",
-        };
-        Check("--data", Path.GetFullPath(request.Data), Path.GetFullPath(saved.Data));
-        Check("--arch", request.Arch, saved.Arch);
-        Check("--weights", request.Weights, saved.Weights);
-        Check("--synthetic", request.Synthetic, saved.Synthetic, (a, b) => a.SequenceEqual(b));
-        Check("--synthetic-count", request.SyntheticCount, saved.SyntheticCount);
-        Check("--synthetic-per-class", request.SyntheticPerClass, saved.SyntheticPerClass);
-        Check("--size", request.Size, saved.Size);
-        Check("--batch", request.Batch, saved.Batch);
-        Check("--lr", request.Lr, saved.Lr);
-        Check("--loss", request.Loss, saved.Loss);
-        Check("--sampler", request.Sampler, saved.Sampler);
-        Check("--select-by", request.SelectBy, saved.SelectBy);
-        Check("--seed", request.Seed, saved.Seed);
-        Check("--strict", request.Strict, saved.Strict);
-        if (given is not null && given.Contains("--epochs") && request.Epochs < 1)
-            conflicts.Add($"--epochs {request.Epochs} (must be at least 1)");
-        if (conflicts.Count > 0)
-        {
-            throw new DataException(
-                $"--resume continues a run as it was started, but {string.Join("; ", conflicts)}. fix: drop these options (only " +
-                "--epochs, --patience and --device may change on resume), or start a new run.");
-        }
-        bool Given(string flag) => given is null || given.Contains(flag);
-        return saved with
-        {
-            Epochs = Given("--epochs") ? request.Epochs : saved.Epochs,
-            Patience = Given("--patience") ? request.Patience : saved.Patience,
-            Device = request.Device,
-        };
+        var declared = ClassifierTrainOptions.Declared.All;
+        var (merged, conflicts) = OptionDeclarations.MergeForResume(declared, saved, request, given);
+        if (merged is not null) return merged;
+        var mayChange = declared.Where(d => d.OnResume is OnResume.MayChange or OnResume.Current && d.Flag is not null).Select(d => d.Flag!).ToList();
+        throw new DataException(
+            $"--resume continues a run as it was started, but {string.Join("; ", conflicts)}. fix: drop these options (only " +
+            $"{string.Join(", ", mayChange.Take(mayChange.Count - 1))} and {mayChange[^1]} may change on resume), or start a new run.");
     }
 
     /// <summary>The manifests and synthetic folders are readable and give both classes and a validation set: checked
@@ -175,118 +141,213 @@ public sealed class ClassifierTrainer
         !File.Exists(value) && value.IndexOfAny(['/', '\\']) < 0
         && (value.Trim().Equals(ImageNetName, StringComparison.OrdinalIgnoreCase) || WeightsRegistry.Find(value) is { Kind: WeightsKind.ImageNet });
 
+    /// <summary>Every declared option's rule (<see cref="ClassifierTrainOptions.Declared"/>), and the options that need others.</summary>
     private static void Validate(ClassifierTrainOptions o)
     {
-        try { ClassifierModels.Parse(o.Arch); }
-        catch (ArgumentException e) { throw new DataException($"--arch: {e.Message}"); }
-        if (o.Size is < 32 or > 1024) throw new DataException($"--size {o.Size}: must be 32..1024.");
-        if (o.Epochs < 1 || o.Batch < 2) throw new DataException("--epochs must be at least 1 and --batch at least 2.");
-        if (o.Lr <= 0) throw new DataException($"--lr {o.Lr}: must be positive.");
-        if (o.Weights is not null && !File.Exists(o.Weights)) throw new DataException($"--weights {o.Weights}: file not found.");
+        var problems = OptionDeclarations.Problems(ClassifierTrainOptions.Declared.All, o);
         if ((o.SyntheticCount is not null || o.SyntheticPerClass is not null) && o.Synthetic.Count == 0)
-            throw new DataException("--synthetic-count/--synthetic-per-class need --synthetic DIR.");
+            problems.Add("--synthetic-count/--synthetic-per-class need --synthetic DIR");
+        if (problems.Count > 0) throw new DataException(string.Join("; ", problems) + ".");
     }
 
     private ClassifierTrainResult Train(CancellationToken cancel)
     {
         var device = TorchRuntime.Select(_o.Device);
         _say($"classifier {_o.Arch} at {_o.Size}px on {TorchRuntime.Describe(device)}; run {_run.Path}");
+        using var data = LoadData(cancel);
 
-        // Data: real training images + selected synthetic ones; validation real only.
-        var real = ClassifierSamples.FromManifest(Path.Combine(_o.Data, "train.csv"));
-        var synthetic = ClassifierSamples.Select(_o.Synthetic.SelectMany(ClassifierSamples.FromGenerated).ToList(), _o.SyntheticCount, _o.SyntheticPerClass, _o.Seed);
-        var valSamples = ClassifierSamples.FromManifest(Path.Combine(_o.Data, "val.csv")); // not empty: CheckData
-        using var train = ImageBank.Load([.. real, .. synthetic], _o.Size, _o.Strict, "decode train", _progress, cancel);
-        using var val = ImageBank.Load(valSamples, _o.Size, _o.Strict, "decode val", _progress, cancel);
-        var skipped = train.Skipped.Concat(val.Skipped).ToList();
-        foreach (var s in skipped) _say($"skipped {s.File}: {s.Problem}");
-        int positives = train.Samples.Count(s => s.Label == 1), negatives = train.Count - positives;
-        if (positives == 0 || negatives == 0)
-            throw new DataException($"the training set has no {(positives == 0 ? "abnormal" : "normal")} images (an empty class). fix: check {_o.Data}/train.csv and the synthetic folders.");
-        _say($"train: {train.Count} images ({negatives} normal, {positives} abnormal; {synthetic.Count} synthetic); val: {val.Count} real images");
-        // MURA paper's weights: each class weighted by the other class's share.
-        float w1 = (float)negatives / train.Count, w0 = (float)positives / train.Count;
-
+        // Networks and optimizer: from the last checkpoint, else from ImageNet weights (or random).
         random.manual_seed(_o.Seed);
         var arch = ClassifierModels.Parse(_o.Arch);
         using var model = ClassifierModels.Create(arch, 1);
         model.to(device);
         using var optimizer = optim.Adam(model.parameters(), _o.Lr, beta1: 0.9, beta2: 0.999);
-        var last = ResumeCheckpoint(model, optimizer);
-        if (last is null && _o.Weights is not null)
-            _say($"weights: {ImageNetWeights.Load(model, _o.Weights, ClassifierModels.HeadName(arch))}");
-        else if (last is null)
-            _say("weights: NONE - random initialisation (pass --weights imagenet for torchvision's ImageNet weights; results will be much weaker)");
-        double lr = _o.Lr, bestScore = double.NegativeInfinity, plateauBest = double.PositiveInfinity;
-        int startEpoch = 1, bestEpoch = 0, plateauBad = 0;
-        if (last is not null)
-        {
-            (lr, bestScore, bestEpoch, plateauBest, plateauBad, startEpoch) = (last.Lr, last.BestScore, last.BestEpoch, last.PlateauBest, last.PlateauBad, last.Epoch + 1);
-            SetLr(optimizer, lr);
-            _run.RewriteStats(o => o["epoch"]?.GetValue<int>() <= last.Epoch);
-            _say($"resumed after epoch {last.Epoch} (best {_o.SelectBy} {bestScore:F4} at epoch {bestEpoch}, lr {lr:G3})");
-        }
+        var schedule = StartSchedule(model, optimizer, arch);
+
         var tensorboard = torch.utils.tensorboard.SummaryWriter(_run.Path);
         bool stoppedEarly = false;
-        int epoch = startEpoch - 1;
-        for (epoch = startEpoch; epoch <= _o.Epochs; epoch++)
+        int epoch;
+        for (epoch = schedule.NextEpoch; epoch <= _o.Epochs; epoch++)
         {
+            // Step: one epoch of training, then validation on real images.
             var clock = Stopwatch.StartNew();
-            double trainLoss;
-            try
-            {
-                cancel.ThrowIfCancellationRequested();
-                trainLoss = TrainEpoch(model, optimizer, train, device, w0, w1, epoch, cancel);
-            }
-            catch (OperationCanceledException) when (cancel.IsCancellationRequested)
-            {
-                var kept = epoch - 1 >= 1 ? $"epochs up to {epoch - 1} are kept" : "no epoch was finished";
-                _say($"stopped on request during epoch {epoch}; {kept}");
-                throw new RunInterruptedException($"stopped during epoch {epoch}; {kept}", _run.Path);
-            }
+            double trainLoss = TrainEpochOrStop(model, optimizer, data, device, epoch, cancel);
             double seconds = clock.Elapsed.TotalSeconds;
-            var (valLoss, metrics) = Validate(model, val, device, w0, w1);
-            double score = _o.SelectBy == SelectionMetric.Auroc ? metrics.Auroc : metrics.Kappa;
-            bool best = score > bestScore || bestEpoch == 0;
-            if (best)
-            {
-                (bestScore, bestEpoch) = (score, epoch);
-                SaveWeights(model, _run.File(ClassifierModelInfo.BestWeights));
-                Json.WriteFile(_run.File(ClassifierModelInfo.FileName), new ClassifierModelInfo
-                {
-                    Arch = ClassifierModels.Name(arch), Size = _o.Size, Epoch = epoch, ValAuroc = metrics.Auroc, ValKappa = metrics.Kappa, ValLoss = valLoss,
-                });
-            }
-            var stats = new ClassifierEpochStats(epoch, lr, trainLoss, valLoss, metrics.Auroc, metrics.Kappa, metrics.Accuracy,
-                metrics.PredictedPositiveRate, train.Count / seconds, seconds, best);
-            _run.AppendStats(stats);
-            tensorboard.add_scalar("loss/train", (float)trainLoss, epoch);
-            tensorboard.add_scalar("loss/val", (float)valLoss, epoch);
-            tensorboard.add_scalar("val/auroc", (float)metrics.Auroc, epoch);
-            tensorboard.add_scalar("val/kappa", (float)metrics.Kappa, epoch);
-            tensorboard.add_scalar("lr", (float)lr, epoch);
-            _say($"epoch {epoch}/{_o.Epochs}: train loss {trainLoss:F4}, val loss {valLoss:F4}, AUROC {metrics.Auroc:F4}, kappa {metrics.Kappa:F4}, " +
-                 $"accuracy {metrics.Accuracy:F4}, predicted positive {metrics.PredictedPositiveRate:P0}, {train.Count / seconds:F1} img/s{(best ? " (best)" : "")}");
+            var (valLoss, metrics) = Validate(model, data.Val, device, data.W0, data.W1);
 
-            // LR ÷10 when the validation loss stops falling.
-            if (valLoss < plateauBest - 1e-4) (plateauBest, plateauBad) = (valLoss, 0);
-            else if (++plateauBad > _o.PlateauPatience && lr / 10 >= _o.Lr / 1000 * 0.999)
+            // Step: the best checkpoint, the epoch's record.
+            bool best = schedule.Score(epoch, _o.SelectBy == SelectionMetric.Auroc ? metrics.Auroc : metrics.Kappa);
+            if (best) SaveBest(model, arch, epoch, valLoss, metrics);
+            Record(tensorboard, new ClassifierEpochStats(epoch, schedule.Lr, trainLoss, valLoss, metrics.Auroc, metrics.Kappa, metrics.Accuracy,
+                metrics.PredictedPositiveRate, data.Train.Count / seconds, seconds, best));
+
+            // Step: LR ÷10 when the validation loss stops falling; the resumable checkpoint; early stopping.
+            if (schedule.AfterValidationLoss(valLoss))
             {
-                lr /= 10;
-                SetLr(optimizer, lr);
-                plateauBad = 0;
-                _say($"validation loss has not improved for {_o.PlateauPatience + 1} epochs: learning rate -> {lr:G3}");
+                SetLr(optimizer, schedule.Lr);
+                _say($"validation loss has not improved for {_o.PlateauPatience + 1} epochs: learning rate -> {schedule.Lr:G3}");
             }
-            SaveLast(model, optimizer, new LastCheckpoint(epoch, lr, bestScore, bestEpoch, plateauBest, plateauBad, "", ""));
-            if (epoch - bestEpoch >= _o.Patience)
+            SaveLast(model, optimizer, schedule.Checkpoint(epoch));
+            if (schedule.ShouldStop(epoch))
             {
-                _say($"early stop: no better validation {_o.SelectBy} for {_o.Patience} epochs (best {bestScore:F4} at epoch {bestEpoch})");
+                _say($"early stop: no better validation {_o.SelectBy} for {_o.Patience} epochs (best {schedule.BestScore:F4} at epoch {schedule.BestEpoch})");
                 stoppedEarly = true;
                 break;
             }
         }
-        return new ClassifierTrainResult(_run.Path, Math.Min(epoch, _o.Epochs), bestEpoch, bestScore, _o.SelectBy, train.Count, synthetic.Count,
-            val.Count, skipped, stoppedEarly);
+        return new ClassifierTrainResult(_run.Path, Math.Min(epoch, _o.Epochs), schedule.BestEpoch, schedule.BestScore, _o.SelectBy, data.Train.Count,
+            data.SyntheticCount, data.Val.Count, data.Skipped, stoppedEarly);
+    }
+
+    /// <summary>The decoded training images (real + selected synthetic) and validation images (real only), and the
+    /// loss's class weights.</summary>
+    private sealed class TrainingData(ImageBank train, ImageBank val, int syntheticCount) : IDisposable
+    {
+        public ImageBank Train { get; } = train;
+        public ImageBank Val { get; } = val;
+        public int SyntheticCount { get; } = syntheticCount;
+        public List<InputProblem> Skipped { get; } = [.. train.Skipped, .. val.Skipped];
+        public int Positives { get; } = train.Samples.Count(s => s.Label == 1);
+        public int Negatives => Train.Count - Positives;
+        /// <summary>MURA paper's weights: each class weighted by the other class's share.</summary>
+        public float W1 => (float)Negatives / Train.Count;
+        public float W0 => (float)Positives / Train.Count;
+
+        public void Dispose()
+        {
+            Train.Dispose();
+            Val.Dispose();
+        }
+    }
+
+    private TrainingData LoadData(CancellationToken cancel)
+    {
+        var real = ClassifierSamples.FromManifest(Path.Combine(_o.Data, "train.csv"));
+        var synthetic = ClassifierSamples.Select(_o.Synthetic.SelectMany(ClassifierSamples.FromGenerated).ToList(), _o.SyntheticCount, _o.SyntheticPerClass, _o.Seed);
+        var valSamples = ClassifierSamples.FromManifest(Path.Combine(_o.Data, "val.csv")); // not empty: CheckData
+        var train = ImageBank.Load([.. real, .. synthetic], _o.Size, _o.Strict, "decode train", _progress, cancel);
+        ImageBank val;
+        try
+        {
+            val = ImageBank.Load(valSamples, _o.Size, _o.Strict, "decode val", _progress, cancel);
+        }
+        catch
+        {
+            train.Dispose();
+            throw;
+        }
+        var data = new TrainingData(train, val, synthetic.Count);
+        foreach (var s in data.Skipped) _say($"skipped {s.File}: {s.Problem}");
+        if (data.Positives == 0 || data.Negatives == 0)
+        {
+            data.Dispose();
+            throw new DataException($"the training set has no {(data.Positives == 0 ? "abnormal" : "normal")} images (an empty class). fix: check {_o.Data}/train.csv and the synthetic folders.");
+        }
+        _say($"train: {train.Count} images ({data.Negatives} normal, {data.Positives} abnormal; {synthetic.Count} synthetic); val: {val.Count} real images");
+        return data;
+    }
+
+    /// <summary>Learning rate, best score and plateau counters across epochs: what last.json saves and a resume restores.</summary>
+    private sealed class Schedule(ClassifierTrainOptions options)
+    {
+        private readonly ClassifierTrainOptions _o = options;
+        public double Lr { get; private set; } = options.Lr;
+        public double BestScore { get; private set; } = double.NegativeInfinity;
+        public int BestEpoch { get; private set; }
+        public double PlateauBest { get; private set; } = double.PositiveInfinity;
+        public int PlateauBad { get; private set; }
+        public int NextEpoch { get; private set; } = 1;
+
+        public static Schedule Resumed(ClassifierTrainOptions o, LastCheckpoint last) => new(o)
+        {
+            Lr = last.Lr, BestScore = last.BestScore, BestEpoch = last.BestEpoch, PlateauBest = last.PlateauBest, PlateauBad = last.PlateauBad,
+            NextEpoch = last.Epoch + 1,
+        };
+
+        /// <summary>Records an epoch's validation score; true when it is the best so far (or the first).</summary>
+        public bool Score(int epoch, double score)
+        {
+            bool best = score > BestScore || BestEpoch == 0;
+            if (best) (BestScore, BestEpoch) = (score, epoch);
+            return best;
+        }
+
+        /// <summary>Records an epoch's validation loss; true when the learning rate was divided by 10.</summary>
+        public bool AfterValidationLoss(double valLoss)
+        {
+            if (valLoss < PlateauBest - 1e-4)
+            {
+                (PlateauBest, PlateauBad) = (valLoss, 0);
+                return false;
+            }
+            if (++PlateauBad <= _o.PlateauPatience || Lr / 10 < _o.Lr / 1000 * 0.999) return false;
+            Lr /= 10;
+            PlateauBad = 0;
+            return true;
+        }
+
+        public bool ShouldStop(int epoch) => epoch - BestEpoch >= _o.Patience;
+
+        public LastCheckpoint Checkpoint(int epoch) => new(epoch, Lr, BestScore, BestEpoch, PlateauBest, PlateauBad, "", "");
+    }
+
+    /// <summary>The schedule to start from: the last checkpoint's (its weights and optimizer state loaded), else a fresh
+    /// one with ImageNet weights (or random initialisation) in <paramref name="model"/>.</summary>
+    private Schedule StartSchedule(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, ClassifierArchitecture arch)
+    {
+        var last = ResumeCheckpoint(model, optimizer);
+        if (last is null)
+        {
+            _say(_o.Weights is not null
+                ? $"weights: {ImageNetWeights.Load(model, _o.Weights, ClassifierModels.HeadName(arch))}"
+                : "weights: NONE - random initialisation (pass --weights imagenet for torchvision's ImageNet weights; results will be much weaker)");
+            return new Schedule(_o);
+        }
+        var schedule = Schedule.Resumed(_o, last);
+        SetLr(optimizer, schedule.Lr);
+        _run.RewriteStats(o => o["epoch"]?.GetValue<int>() <= last.Epoch);
+        _say($"resumed after epoch {last.Epoch} (best {_o.SelectBy} {schedule.BestScore:F4} at epoch {schedule.BestEpoch}, lr {schedule.Lr:G3})");
+        return schedule;
+    }
+
+    /// <summary>One training epoch; a stop request ends it with <see cref="RunInterruptedException"/> (finished epochs are kept).</summary>
+    private double TrainEpochOrStop(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, TrainingData data, Device device, int epoch,
+        CancellationToken cancel)
+    {
+        try
+        {
+            cancel.ThrowIfCancellationRequested();
+            return TrainEpoch(model, optimizer, data.Train, device, data.W0, data.W1, epoch, cancel);
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            var kept = epoch - 1 >= 1 ? $"epochs up to {epoch - 1} are kept" : "no epoch was finished";
+            _say($"stopped on request during epoch {epoch}; {kept}");
+            throw new RunInterruptedException($"stopped during epoch {epoch}; {kept}", _run.Path);
+        }
+    }
+
+    /// <summary>best.safetensors and model.json of the best epoch so far.</summary>
+    private void SaveBest(nn.Module model, ClassifierArchitecture arch, int epoch, double valLoss, BinaryMetrics metrics)
+    {
+        SaveWeights(model, _run.File(ClassifierModelInfo.BestWeights));
+        Json.WriteFile(_run.File(ClassifierModelInfo.FileName), new ClassifierModelInfo
+        {
+            Arch = ClassifierModels.Name(arch), Size = _o.Size, Epoch = epoch, ValAuroc = metrics.Auroc, ValKappa = metrics.Kappa, ValLoss = valLoss,
+        });
+    }
+
+    /// <summary>An epoch in stats.jsonl, TensorBoard and the log.</summary>
+    private void Record(SummaryWriter tensorboard, ClassifierEpochStats s)
+    {
+        _run.AppendStats(s);
+        tensorboard.add_scalar("loss/train", (float)s.TrainLoss, s.Epoch);
+        tensorboard.add_scalar("loss/val", (float)s.ValLoss, s.Epoch);
+        tensorboard.add_scalar("val/auroc", (float)s.ValAuroc, s.Epoch);
+        tensorboard.add_scalar("val/kappa", (float)s.ValKappa, s.Epoch);
+        tensorboard.add_scalar("lr", (float)s.Lr, s.Epoch);
+        _say($"epoch {s.Epoch}/{_o.Epochs}: train loss {s.TrainLoss:F4}, val loss {s.ValLoss:F4}, AUROC {s.ValAuroc:F4}, kappa {s.ValKappa:F4}, " +
+             $"accuracy {s.ValAccuracy:F4}, predicted positive {s.ValPredictedPositiveRate:P0}, {s.ImagesPerSecond:F1} img/s{(s.Best ? " (best)" : "")}");
     }
 
     private double TrainEpoch(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, ImageBank train, Device device, float w0, float w1,
