@@ -39,7 +39,7 @@ public static class ClassifierCommand
             // The options typed on the command line (a resume refuses any that contradicts the run).
             var given = DeclaredOptions<ClassifierTrainOptions>.Typed(parse);
             var result = ProgressRenderer.Run(output, "classifier", p => ClassifierTrainer.Run(options, parse.GetValue(resume), p, output.WriteLine, cancel, given));
-            output.WriteLine($"best validation {EnumNames.Of(result.SelectBy)} {result.BestScore:F4} at epoch {result.BestEpoch} of {result.Epochs}" +
+            output.WriteLine($"best validation {EnumNames.Of(result.SelectBy)} {SelectionScores.Display(result.SelectBy, result.BestScore):F4} at epoch {result.BestEpoch} of {result.Epochs}" +
                              $"{(result.StoppedEarly ? " (stopped early)" : "")}; model: {Path.Combine(result.RunDir, ClassifierModelInfo.BestWeights)}");
             return Task.FromResult(ExitCodes.Ok);
         });

@@ -93,6 +93,10 @@ public sealed record ClassifierConfig
     public int Batch { get; init; } = Declared.Batch.Default;
     public double Lr { get; init; } = Declared.Lr.Default;
     public ClassifierLoss Loss { get; init; } = Declared.Loss.Default;
+    /// <summary>The validation metric that picks each arm's checkpoint. Left out of the JSON at its default (auroc, the
+    /// enum's first value), so the stage keys of experiments written before this key existed still hold.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public SelectionMetric SelectBy { get; init; } = Declared.SelectBy.Default;
     public int Patience { get; init; } = Declared.Patience.Default;
 
     /// <summary>The declarations of this block's keys: those of <see cref="ClassifierTrainOptions.Declared"/> named as a property here.</summary>
@@ -101,7 +105,7 @@ public sealed record ClassifierConfig
     /// <summary><paramref name="options"/> with this block's settings.</summary>
     public ClassifierTrainOptions ApplyTo(ClassifierTrainOptions options) => options with
     {
-        Arch = Arch, Weights = Weights, Size = Size, Epochs = Epochs, Batch = Batch, Lr = Lr, Loss = Loss, Patience = Patience,
+        Arch = Arch, Weights = Weights, Size = Size, Epochs = Epochs, Batch = Batch, Lr = Lr, Loss = Loss, Patience = Patience, SelectBy = SelectBy,
     };
 
     /// <summary>Every key whose value cannot work, as "classifier.key: value (problem)".</summary>

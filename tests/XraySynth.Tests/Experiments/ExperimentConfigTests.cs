@@ -1,6 +1,7 @@
 using XraySynth.Data;
 using XraySynth.Experiments;
 using XraySynth.Tests.Support;
+using XraySynth.Runtime;
 
 namespace XraySynth.Tests.Experiments;
 
@@ -113,6 +114,22 @@ public class ExperimentConfigTests
         Assert.Contains("$.classifier.loss: \"hinge\" is not one of weighted-bce, bce, focal", e.Message);
         Assert.Contains("classifier.size: 2000 (must be 32..1024)", e.Message);
         Assert.Contains("classifier.lr: 1 (must be above 0 and below 1)", e.Message);
+    }
+
+    [Fact]
+    public void Load_ClassifierSelectBy_ReachesTheArmsOptions_AndIsLeftOutOfTheStageJsonWhenUnset()
+    {
+        using var tmp = new TempDir();
+        var config = ExperimentConfig.Load(Write(tmp, Valid.Replace("\"epochs\": 2", "\"epochs\": 2, \"selectBy\": \"loss\"")));
+        Assert.Equal(XraySynth.Classifier.Training.SelectionMetric.Loss, config.Classifier.SelectBy);
+        var options = config.Classifier.ApplyTo(new XraySynth.Classifier.Training.ClassifierTrainOptions { Data = "" });
+        Assert.Equal(XraySynth.Classifier.Training.SelectionMetric.Loss, options.SelectBy);
+        Assert.Contains("\"selectBy\": \"loss\"", Json.Serialize(config.Classifier));
+
+        var unset = ExperimentConfig.Load(Write(tmp, Valid));
+        Assert.Equal(XraySynth.Classifier.Training.ClassifierTrainOptions.Declared.SelectBy.Default, unset.Classifier.SelectBy);
+        Assert.Equal(default(XraySynth.Classifier.Training.SelectionMetric), unset.Classifier.SelectBy);   // what WhenWritingDefault leaves out
+        Assert.DoesNotContain("selectBy", Json.Serialize(unset.Classifier));
     }
 
     [Theory]

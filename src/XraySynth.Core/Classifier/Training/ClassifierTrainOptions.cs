@@ -25,8 +25,29 @@ public enum ClassifierSampler
 /// <summary>The validation metric that picks the best checkpoint and drives early stopping.</summary>
 public enum SelectionMetric
 {
+    /// <summary>The highest validation AUROC (image level).</summary>
     Auroc,
+    /// <summary>The highest validation Cohen's kappa at threshold 0.5.</summary>
     Kappa,
+    /// <summary>The lowest validation loss (the training loss on the validation images): the checkpoint whose
+    /// probabilities fit best, so its operating point at 0.5 is the most trustworthy.</summary>
+    Loss,
+}
+
+/// <summary>Scores of a <see cref="SelectionMetric"/> as "higher is better" (the loss is negated), and back.</summary>
+public static class SelectionScores
+{
+    /// <summary>The epoch's score under <paramref name="metric"/>: higher is better.</summary>
+    public static double Of(SelectionMetric metric, double valLoss, double valAuroc, double valKappa) => metric switch
+    {
+        SelectionMetric.Auroc => valAuroc,
+        SelectionMetric.Kappa => valKappa,
+        SelectionMetric.Loss => -valLoss,
+        _ => throw new ArgumentOutOfRangeException(nameof(metric), metric, null),
+    };
+
+    /// <summary>The metric's own value of <paramref name="score"/> (the loss positive again), for messages.</summary>
+    public static double Display(SelectionMetric metric, double score) => metric == SelectionMetric.Loss ? -score : score;
 }
 
 /// <summary>Options of <c>classifier train</c>; saved as the run's options.json. Each option is declared once in
@@ -125,7 +146,7 @@ public sealed record ClassifierTrainOptions
             o => o.Sampler, (o, v) => o with { Sampler = v });
 
         public static readonly OptionDeclaration<ClassifierTrainOptions, SelectionMetric> SelectBy = new(nameof(SelectBy), "--select-by",
-            SelectionMetric.Auroc, "Validation metric for the best checkpoint and early stopping: auroc or kappa.", OnResume.Fixed,
+            SelectionMetric.Auroc, "Validation metric for the best checkpoint and early stopping: auroc (highest), kappa (highest) or loss (lowest; the best-calibrated checkpoint).", OnResume.Fixed,
             o => o.SelectBy, (o, v) => o with { SelectBy = v });
 
         public static readonly OptionDeclaration<ClassifierTrainOptions, int> Patience = new(nameof(Patience), "--patience", 5,

@@ -176,7 +176,7 @@ public sealed class ClassifierTrainer
             var (valLoss, metrics) = Validate(model, data.Val, device, data.W0, data.W1);
 
             // Step: the best checkpoint, the epoch's record.
-            bool best = schedule.Score(epoch, _o.SelectBy == SelectionMetric.Auroc ? metrics.Auroc : metrics.Kappa);
+            bool best = schedule.Score(epoch, SelectionScores.Of(_o.SelectBy, valLoss, metrics.Auroc, metrics.Kappa));
             if (best) SaveBest(model, arch, epoch, valLoss, metrics);
             Record(tensorboard, new ClassifierEpochStats(epoch, schedule.Lr, trainLoss, valLoss, metrics.Auroc, metrics.Kappa, metrics.Accuracy,
                 metrics.PredictedPositiveRate, data.Train.Count / seconds, seconds, best));
@@ -190,7 +190,7 @@ public sealed class ClassifierTrainer
             SaveLast(model, optimizer, schedule.Checkpoint(epoch));
             if (schedule.ShouldStop(epoch))
             {
-                _say($"early stop: no better validation {_o.SelectBy} for {_o.Patience} epochs (best {schedule.BestScore:F4} at epoch {schedule.BestEpoch})");
+                _say($"early stop: no better validation {EnumNames.Of(_o.SelectBy)} for {_o.Patience} epochs (best {SelectionScores.Display(_o.SelectBy, schedule.BestScore):F4} at epoch {schedule.BestEpoch})");
                 stoppedEarly = true;
                 break;
             }
@@ -306,7 +306,7 @@ public sealed class ClassifierTrainer
         var schedule = Schedule.Resumed(_o, last);
         SetLr(optimizer, schedule.Lr);
         _run.RewriteStats(o => o["epoch"]?.GetValue<int>() <= last.Epoch);
-        _say($"resumed after epoch {last.Epoch} (best {_o.SelectBy} {schedule.BestScore:F4} at epoch {schedule.BestEpoch}, lr {schedule.Lr:G3})");
+        _say($"resumed after epoch {last.Epoch} (best {EnumNames.Of(_o.SelectBy)} {SelectionScores.Display(_o.SelectBy, schedule.BestScore):F4} at epoch {schedule.BestEpoch}, lr {schedule.Lr:G3})");
         return schedule;
     }
 

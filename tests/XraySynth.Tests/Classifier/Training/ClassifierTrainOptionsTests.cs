@@ -96,6 +96,19 @@ public class ClassifierTrainOptionsTests
     }
 
     [Fact]
+    public void SelectionScores_HigherIsBetter_TheLossIsNegated_AndShownPositive()
+    {
+        // Epoch A: loss 0.30, AUROC 0.95, kappa 0.40; epoch B: loss 0.20, AUROC 0.90, kappa 0.60.
+        double A(SelectionMetric m) => SelectionScores.Of(m, 0.30, 0.95, 0.40);
+        double B(SelectionMetric m) => SelectionScores.Of(m, 0.20, 0.90, 0.60);
+        Assert.True(A(SelectionMetric.Auroc) > B(SelectionMetric.Auroc));
+        Assert.True(B(SelectionMetric.Kappa) > A(SelectionMetric.Kappa));
+        Assert.True(B(SelectionMetric.Loss) > A(SelectionMetric.Loss));   // the lower loss wins
+        Assert.Equal(0.20, SelectionScores.Display(SelectionMetric.Loss, B(SelectionMetric.Loss)), 12);
+        Assert.Equal(0.90, SelectionScores.Display(SelectionMetric.Auroc, B(SelectionMetric.Auroc)), 12);
+    }
+
+    [Fact]
     public void MergeForResume_FollowsTheDeclaredRules()
     {
         var saved = Defaults with { Data = "/data", Epochs = 3, Patience = 4, Device = DeviceChoice.Cuda, Desc = "first" };
