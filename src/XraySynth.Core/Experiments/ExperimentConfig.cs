@@ -63,9 +63,10 @@ public sealed record GanConfig : IConfigExtraKeys
     /// <summary>Mode "snapshots": a conditional snapshot ("conditional") or one per class ("positive", "negative").</summary>
     public IReadOnlyDictionary<string, string> Snapshots { get; init; } = new Dictionary<string, string>();
 
-    /// <summary>Every other gan train option given, by JSON key (written back flat into the block).</summary>
+    /// <summary>Every other gan train option given, by JSON key (written back flat into the block; a JsonObject here
+    /// would be written as a nested object by System.Text.Json 10).</summary>
     [JsonExtensionData]
-    public JsonObject? Options { get; init; }
+    public Dictionary<string, JsonElement>? Options { get; init; }
 
     /// <summary>The gan train options the experiment sets for each model itself.</summary>
     private static readonly string[] SetPerModel = [nameof(GanTrainOptions.Cond), nameof(GanTrainOptions.Label), nameof(GanTrainOptions.Desc)];
@@ -97,7 +98,7 @@ public sealed record GanConfig : IConfigExtraKeys
             }
             catch (FormatException e)
             {
-                var problem = $"gan.{option.Key}: {(value is JsonNode n ? n.ToJsonString() : $"'{value}'")} ({e.Message})";
+                var problem = $"gan.{option.Key}: {(value is JsonElement j ? j.GetRawText() : $"'{value}'")} ({e.Message})";
                 if (problems is null) throw new DataException(problem);
                 problems.Add(problem);
             }
@@ -107,12 +108,12 @@ public sealed record GanConfig : IConfigExtraKeys
             if (typeof(GanConfig).GetProperty(option.Name)?.GetValue(this) is { } value)
                 Give(option, value);
         }
-        foreach (var (key, node) in Options ?? new JsonObject())
+        foreach (var (key, element) in Options ?? [])
         {
             var option = ExtraOptions.FirstOrDefault(o => o.Key == key)
                 ?? throw new DataException($"gan.{key}: not a gan train option this block takes.");
-            if (node is not null)
-                Give(option, node);
+            if (element.ValueKind != JsonValueKind.Null)
+                Give(option, element);
         }
         return request;
     }
@@ -122,9 +123,8 @@ public sealed record GanConfig : IConfigExtraKeys
     {
         Metrics = null,
         MetricsCount = null,
-        Options = Options is null ? null
-            : new JsonObject(Options.Where(kv => !MeasuringOnly.Contains(GanOptions.Find(kv.Key)?.Name))
-                .Select(kv => KeyValuePair.Create(kv.Key, kv.Value?.DeepClone()))) is { Count: > 0 } kept ? kept : null,
+        Options = Options?.Where(kv => !MeasuringOnly.Contains(GanOptions.Find(kv.Key)?.Name)).ToDictionary() is { Count: > 0 } kept
+            ? kept : null,
     };
 
     /// <summary>Every value of the block that cannot work, as "gan.key: problem" lines (gan train's own rules).</summary>

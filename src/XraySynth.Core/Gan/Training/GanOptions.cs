@@ -130,6 +130,8 @@ public sealed class GanOption
                 return AllowsNone ? null : throw expected;
             case var v when v.GetType() == ValueType:
                 return v;
+            case JsonElement element:
+                return Coerce(JsonSerializer.SerializeToNode(element));
             case JsonValue node when node.GetValueKind() == JsonValueKind.String:
                 return Coerce(node.GetValue<string>());
             case JsonNode node:

@@ -83,10 +83,10 @@ public class GanOptionsTests
         var saved = GanTrainRequest.FromSaved(file);
         Assert.Equal(("/data/d.zip", "/runs"), (saved.Data, saved.OutRoot));
         Assert.False(saved.IsGiven(GanOptions.Of(o => o.MetricsCount)));   // null there meant "the default"
-        var o = saved.Resolve(16);
-        Assert.Equal(("smoke", LabelFilter.Negative, 0.2, 8, 0.0064, AugMode.Fixed, 0.3, "bg", true, 0.032, 1, 7),
-            (o.Cfg, o.Label, o.Kimg, o.Batch, o.Gamma, o.Aug, o.P!.Value, o.AugPipe, o.Mirror, o.Tick, o.Snap, o.Seed));
-        Assert.Equal(("builtin", 1000, 0, (string?)null, (double?)null), (o.MetricsDetector, o.MetricsCount, o.Freezed, o.Transfer, o.Target));
+        var r = saved.Resolve(16);
+        Assert.Equal(("smoke", (LabelFilter?)LabelFilter.Negative, 0.2, 8, 0.0064, AugMode.Fixed, 0.3, "bg", true, 0.032, 1, 7),
+            (r.Cfg, r.Label, r.Kimg, r.Batch, r.Gamma, r.Aug, r.P!.Value, r.AugPipe, r.Mirror, r.Tick, r.Snap, r.Seed));
+        Assert.Equal(("builtin", 1000, 0, (string?)null, (double?)null), (r.MetricsDetector, r.MetricsCount, r.Freezed, r.Transfer, r.Target));
 
         File.WriteAllText(file, EarlierOptionsJson.Replace("\"batch\": 8", "\"batch\": \"eight\""));
         Assert.Contains("\"batch\" is not an integer", Assert.Throws<DataException>(() => GanTrainRequest.FromSaved(file)).Message);
@@ -125,6 +125,9 @@ public class GanOptionsTests
         Assert.Throws<ArgumentException>(() => request.With(GanOptions.Of(o => o.Batch), 2.5));   // the declared type only
     }
 
+    private static Dictionary<string, System.Text.Json.JsonElement> Extra(params (string Key, object Value)[] values) =>
+        values.ToDictionary(v => v.Key, v => System.Text.Json.JsonSerializer.SerializeToElement(v.Value));
+
     [Fact]
     public void ExperimentGanBlock_TakesEveryDeclaredOption_ChecksItWithGanTrainRules_KeepsTheStageKeyOfOldConfigs()
     {
@@ -134,7 +137,7 @@ public class GanOptionsTests
         Assert.Equal("""{"mode":"conditional","cfg":"smoke","kimg":2,"batch":null,"aug":"ada","mirror":true,"snap":50,"seed":0,"snapshots":{}}""",
             JsonNode.Parse(Json.Serialize(gan.StageKey()))!.ToJsonString());
 
-        var extra = gan with { Options = new JsonObject { ["gamma"] = 2.5, ["tick"] = 1, ["metricsDetector"] = "inception" } };
+        var extra = gan with { Options = Extra(("gamma", 2.5), ("tick", 1), ("metricsDetector", "inception")) };
         var request = extra.Request(new GanTrainRequest { OutRoot = "runs" });
         Assert.Equal((2.5, 1.0, "inception", 2.0, true), (request.Get(o => o.Gamma, 0), request.Get(o => o.Tick, 0),
             request.Get(o => o.MetricsDetector, ""), request.Get(o => o.Kimg, 0), request.Get(o => o.Mirror, false)));
@@ -144,9 +147,33 @@ public class GanOptionsTests
 
         Assert.True(GanConfig.ExtraKeys.ContainsKey("gamma"));
         Assert.False(GanConfig.ExtraKeys.ContainsKey("label"));   // set per model by the experiment
-        var problems = (gan with { Aug = "fixed", Options = new JsonObject { ["target"] = 2 } }).OptionProblems().ToList();
+        var problems = (gan with { Aug = "fixed", Options = Extra(("target", 2)) }).OptionProblems().ToList();
         Assert.Contains("gan.target: 2 (must be between 0 and 1)", problems);
         Assert.Contains(problems, p => p.StartsWith("gan.aug fixed needs gan.p P"));
         Assert.Contains("gan.aug: 'often' (expected one of ada, fixed, noaug)", (gan with { Aug = "often" }).OptionProblems());
+    }
+
+    [Fact]
+    public void ExperimentConfigFile_GanBlockWithOtherGanTrainOptions_ReadsThem_AndReportsBadOnesWithTheOtherProblems()
+    {
+        using var tmp = new TempDir();
+        Directory.CreateDirectory(tmp.Combine("mura", "MURA-v1.1", "train"));
+        var path = tmp.Combine("exp.json");
+        string Config(string gan) => $$"""
+            { "name": "t", "data": { "mura": "mura", "resolution": 32 }, "gan": { "cfg": "smoke", "kimg": 2, {{gan}} },
+              "arms": [ { "name": "baseline" } ], "classifier": { "arch": "densenet-smoke" } }
+            """;
+        File.WriteAllText(path, Config("\"gamma\": 3, \"keepSnapshots\": 2, \"augPipe\": \"bg\""));
+        var config = ExperimentConfig.Load(path);
+        var request = config.Gan.Request(new GanTrainRequest { OutRoot = "runs" });
+        Assert.Equal((3.0, 2, "bg"), (request.Get(o => o.Gamma, 0), request.Get(o => o.KeepSnapshots, 0), request.Get(o => o.AugPipe, "")));
+        Assert.Contains("\"keepSnapshots\": 2", Json.Serialize(config));   // written back flat (config.json of the run)
+
+        File.WriteAllText(path, Config("\"gamma\": \"high\", \"tick\": 0, \"augPipe\": \"bgx\", \"label\": \"positive\""));
+        var e = Assert.Throws<DataException>(() => ExperimentConfig.Load(path)).Message;
+        Assert.Contains("$.gan.gamma: \"high\" is not a number", e);
+        Assert.Contains("$.gan.label: unknown key", e);                  // set per model by the experiment
+        Assert.Contains("gan.tick: 0 (must be positive (kimg per tick))", e);
+        Assert.Contains("gan.augPipe: 'bgx' (use one of", e);
     }
 }

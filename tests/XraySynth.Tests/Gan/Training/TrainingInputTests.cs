@@ -45,9 +45,9 @@ public class TrainingInputTests
     public void Resolve_FillsPresetValuesAndDefaults()
     {
         var request = new GanTrainRequest { Data = "x.zip", OutRoot = "runs" }.With(o => o.Cfg, "auto").With(o => o.Gamma, 2.0);
-        var o = request.Resolve(256);
-        Assert.Equal((25000.0, 16, 2.0, AugMode.Ada, 0.6, "bgc", 4.0, 50, 0), (o.Kimg, o.Batch, o.Gamma,
-            o.Aug, o.Target!.Value, o.AugPipe, o.Tick, o.Snap, o.Seed));
+        var resolved = request.Resolve(256);
+        Assert.Equal((25000.0, 16, 2.0, AugMode.Ada, 0.6, "bgc", 4.0, 50, 0), (resolved.Kimg, resolved.Batch, resolved.Gamma,
+            resolved.Aug, resolved.Target!.Value, resolved.AugPipe, resolved.Tick, resolved.Snap, resolved.Seed));
         Assert.Throws<DataException>(() => request.With(x => x.Cond, true).With(x => x.Label, LabelFilter.Positive).Resolve(256));
         Assert.Contains("unknown preset", Assert.Throws<DataException>(() => request.With(x => x.Cfg, "big").Resolve(256)).Message);
     }
