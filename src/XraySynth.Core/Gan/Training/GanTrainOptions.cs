@@ -51,14 +51,14 @@ public sealed record GanTrainOptions
     public LabelFilter? Label { get; init; }
 
     [GanOption("Training length in thousands of real images shown to D.", Resume = OnResume.MayChange,
-        Preset = nameof(TrainingHyperparameters.TotalKimg), Above = 0)]
+        Preset = nameof(TrainingHyperparameters.TotalKimg), Above = 0, HelpName = "KIMG")]
     public double Kimg { get; init; }
 
     [GanOption("Images per minibatch.", Preset = nameof(TrainingHyperparameters.Batch), AtLeast = 2,
-        Why = "path-length regularisation uses half the batch")]
+        Why = "path-length regularisation uses half the batch", HelpName = "N")]
     public int Batch { get; init; }
 
-    [GanOption("R1 weight gamma.", Preset = nameof(TrainingHyperparameters.Gamma), AtLeast = 0)]
+    [GanOption("R1 weight gamma.", Preset = nameof(TrainingHyperparameters.Gamma), AtLeast = 0, HelpName = "GAMMA")]
     public double Gamma { get; init; }
 
     [GanOption("Augmentation: ada (adaptive p), fixed (--p), noaug.")]
@@ -69,25 +69,25 @@ public sealed record GanTrainOptions
     public double? P { get; init; }
 
     /// <summary>null unless <see cref="Aug"/> is ada.</summary>
-    [GanOption("ADA target of r_t = E[sign(D(real))].", AtLeast = 0, AtMost = 1)]
+    [GanOption("ADA target of r_t = E[sign(D(real))].", AtLeast = 0, AtMost = 1, HelpName = "0..1")]
     public double? Target { get; init; } = 0.6;
 
     /// <summary>null with <see cref="Aug"/> noaug.</summary>
     [GanOption("Augmentation pipeline: bg, bgc, bgcf, bgcfn, bgcfnc (f needs images above 42 px).", Flag = "augpipe",
-        Rule = typeof(GanOptionRules.AugmentPipeline), HelpName = "bgc")]
+        Rule = typeof(GanOptionRules.AugmentPipeline), HelpName = "PIPE")]
     public string? AugPipe { get; init; } = Augment.AugmentPresets.Default;
 
     [GanOption("Add x-flipped copies of the training images.")]
     public bool Mirror { get; init; }
 
-    [GanOption("kimg per tick: status line, stats.jsonl and TensorBoard record.", Above = 0, Why = "kimg per tick")]
+    [GanOption("kimg per tick: status line, stats.jsonl and TensorBoard record.", Above = 0, Why = "kimg per tick", HelpName = "KIMG")]
     public double Tick { get; init; } = 4;
 
     [GanOption("Ticks between network snapshots and fakes grids; one is always written at the end.",
-        Resume = OnResume.MayChange, AtLeast = 1, Why = "ticks between snapshots")]
+        Resume = OnResume.MayChange, AtLeast = 1, Why = "ticks between snapshots", HelpName = "TICKS")]
     public int Snap { get; init; } = 50;
 
-    [GanOption("Random seed; the same seed gives the same run on the same device.")]
+    [GanOption("Random seed; the same seed gives the same run on the same device.", HelpName = "SEED")]
     public int Seed { get; init; }
 
     /// <summary>Where to train (not part of the run: each session uses its own).</summary>
@@ -99,8 +99,9 @@ public sealed record GanTrainOptions
     public int KeepSnapshots { get; init; }
 
     /// <summary>null = none.</summary>
-    [GanOption("Quality metrics computed at every snapshot, appended to metric-*.jsonl (see 'gan metrics').",
-        Resume = OnResume.MayChange, Rule = typeof(GanOptionRules.MetricList), HelpName = "fid,kid,pr")]
+    [GanOption("Quality metrics computed at every snapshot (fid, kid, pr, memorization or all; comma-separated), appended " +
+        "to metric-*.jsonl (see 'gan metrics').",
+        Resume = OnResume.MayChange, Rule = typeof(GanOptionRules.MetricList), HelpName = "METRIC,...")]
     public string? Metrics { get; init; }
 
     [GanOption("Detector of --metrics: builtin (no download), inception, classifier:RUN or FILE.pt.",

@@ -74,13 +74,19 @@ public class GanOptionsTests
         Assert.Contains(root.Parse(["train", "--aug", "Ada!"]).Errors, e => e.Message.Contains("expected one of ada, fixed, noaug"));
     }
 
+    /// <summary>options.json with <paramref name="json"/> in a temporary folder.</summary>
+    private static string OptionsFile(TempDir tmp, string json)
+    {
+        var file = tmp.Combine("options.json");
+        File.WriteAllText(file, json);
+        return file;
+    }
+
     [Fact]
     public void FromSaved_OptionsOfAnEarlierVersion_ReadAndResolveAsTheyWereTrained()
     {
         using var tmp = new TempDir();
-        var file = tmp.Combine("options.json");
-        File.WriteAllText(file, EarlierOptionsJson);
-        var saved = GanTrainRequest.FromSaved(file);
+        var saved = GanTrainRequest.FromSaved(OptionsFile(tmp, EarlierOptionsJson));
         Assert.Equal(("/data/d.zip", "/runs"), (saved.Data, saved.OutRoot));
         Assert.False(saved.IsGiven(GanOptions.Of(o => o.MetricsCount)));   // null there meant "the default"
         var r = saved.Resolve(16);
@@ -88,19 +94,17 @@ public class GanOptionsTests
             (r.Cfg, r.Label, r.Kimg, r.Batch, r.Gamma, r.Aug, r.P!.Value, r.AugPipe, r.Mirror, r.Tick, r.Snap, r.Seed));
         Assert.Equal(("builtin", 1000, 0, (string?)null, (double?)null), (r.MetricsDetector, r.MetricsCount, r.Freezed, r.Transfer, r.Target));
 
-        File.WriteAllText(file, EarlierOptionsJson.Replace("\"batch\": 8", "\"batch\": \"eight\""));
-        Assert.Contains("\"batch\" is not an integer", Assert.Throws<DataException>(() => GanTrainRequest.FromSaved(file)).Message);
-        File.WriteAllText(file, "{\"something\": 1}");
-        Assert.Contains("not a gan train options file", Assert.Throws<DataException>(() => GanTrainRequest.FromSaved(file)).Message);
+        var badBatch = OptionsFile(tmp, EarlierOptionsJson.Replace("\"batch\": 8", "\"batch\": \"eight\""));
+        Assert.Contains("\"batch\" is not an integer", Assert.Throws<DataException>(() => GanTrainRequest.FromSaved(badBatch)).Message);
+        var other = OptionsFile(tmp, "{\"something\": 1}");
+        Assert.Contains("not a gan train options file", Assert.Throws<DataException>(() => GanTrainRequest.FromSaved(other)).Message);
     }
 
     [Fact]
     public void MergeForResume_MetricsMayChange_AnOptionAbsentFromAnOldFileComparesWithItsDefault()
     {
         using var tmp = new TempDir();
-        var file = tmp.Combine("options.json");
-        File.WriteAllText(file, EarlierOptionsJson);
-        var saved = GanTrainRequest.FromSaved(file);
+        var saved = GanTrainRequest.FromSaved(OptionsFile(tmp, EarlierOptionsJson));
         var request = new GanTrainRequest { OutRoot = "/elsewhere" }.With(o => o.Metrics, "fid").With(o => o.MetricsCount, 50)
             .With(o => o.Freezed, 0).With(o => o.Seed, 7);
         var merged = GanOptions.MergeForResume(saved, request).Resolve(16);

@@ -163,6 +163,28 @@ public class GanTrainerTests
     }
 
     [Fact]
+    public void Resume_RunFolderOfAnEarlierVersion_WithUnresolvedOptionsAndWithoutTransferKeys_Continues()
+    {
+        using var tmp = new TempDir();
+        var zip = GanDatasets.Zip(tmp.Combine("d.zip"), count: 8, size: 16);
+        var run = GanTrainer.Run(Smoke(zip, tmp.Combine("runs"), kimg: 0.008));
+        // options.json as earlier versions wrote it: metricsDetector/metricsCount unresolved, no transfer/freezed keys.
+        var file = Path.Combine(run.RunDir, RunFolder.OptionsFile);
+        var json = JsonNode.Parse(File.ReadAllText(file))!;
+        var options = json["options"]!.AsObject();
+        options["metricsDetector"] = null;
+        options["metricsCount"] = null;
+        options.Remove("transfer");
+        options.Remove("freezed");
+        File.WriteAllText(file, json.ToJsonString());
+
+        var more = GanTrainer.Run(new GanTrainRequest { OutRoot = tmp.Combine("runs"), Device = DeviceChoice.Cpu, GridSize = (2, 2),
+            QualitySamples = 96 }.With(o => o.Kimg, 0.016).With(o => o.Freezed, 0), "latest");
+        Assert.Equal((run.RunDir, 0.016), (more.RunDir, Math.Round(more.Kimg, 6)));
+        Assert.EndsWith("network-snapshot-000000.008", more.ResumedFrom);
+    }
+
+    [Fact]
     public void ConditionalRun_TrainsOneModelOnBothClasses()
     {
         using var tmp = new TempDir();
