@@ -180,11 +180,12 @@ public static class BenchCommand
             DatasetPreparer.Run(new PrepareOptions { MuraRoot = Path.Combine(dir, "mura"), OutDir = Path.Combine(dir, "prep"), ClassifierSize = 32, ValFraction = 0, Resolution = resolution }, null, cancel);
             double kimgPerTick = 2.0 * batch / 1000;
             log.WriteLine($"bench: gan-train, cfg auto {resolution}px, batch {batch}, 1 channel, ADA; {ticks} timed ticks of 2 minibatches on {device.type}");
-            var result = XraySynth.Gan.Training.GanTrainer.Run(new XraySynth.Gan.Training.GanTrainOptions
+            var request = new XraySynth.Gan.Training.GanTrainRequest
             {
-                Data = Path.Combine(dir, "prep", DatasetPreparer.GanZipName(resolution, 1)), OutRoot = Path.Combine(dir, "runs"), Cfg = "auto", Batch = batch,
-                Kimg = kimgPerTick * (ticks + 1), Tick = kimgPerTick, Snap = 1_000_000, Device = choice, Mirror = true,
-            }, null, null, line => log.WriteLine("  " + line), cancel);
+                Data = Path.Combine(dir, "prep", DatasetPreparer.GanZipName(resolution, 1)), OutRoot = Path.Combine(dir, "runs"), Device = choice,
+            }.With(o => o.Cfg, "auto").With(o => o.Batch, batch).With(o => o.Kimg, kimgPerTick * (ticks + 1)).With(o => o.Tick, kimgPerTick)
+                .With(o => o.Snap, 1_000_000).With(o => o.Mirror, true);
+            var result = XraySynth.Gan.Training.GanTrainer.Run(request, null, null, line => log.WriteLine("  " + line), cancel);
             int images = (int)Math.Round(result.Kimg * 1000);
             var secPerKimg = result.SecPerKimg ?? throw new InvalidOperationException("gan-train bench: only one tick ran; pass --steps 2 or more.");
             var phases = result.PhaseSecPerKimg is { } ph ? string.Join(", ", ph.Select(kv => $"{kv.Key} {kv.Value:F1}")) : "n/a";

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using XraySynth.Runtime;
 
 namespace XraySynth.Experiments;
@@ -56,17 +57,26 @@ internal sealed class ConfigShape
     private bool CheckRecord(JsonNode node, Type type, string path)
     {
         if (node is not JsonObject obj) return Fail(path, $"{Short(node)} is not an object (a section {{ ... }})");
-        var props = type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite)
+        var props = type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.CanWrite && !p.IsDefined(typeof(JsonExtensionDataAttribute)))
             .ToDictionary(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name), StringComparer.Ordinal);
+        var extra = ExtraKeys(type);
         var complete = true;
         var given = obj.Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
         foreach (var (key, value) in obj.ToList())
         {
+            if (extra.TryGetValue(key, out var extraKey))
+            {
+                if (!Check(value, extraKey.Type, extraKey.Nullable, $"{path}.{key}"))
+                    obj.Remove(key);
+                continue;
+            }
             if (!props.TryGetValue(key, out var prop))
             {
-                var near = props.Keys.MinBy(k => Distance(k.ToLowerInvariant(), key.ToLowerInvariant()))!;
+                var valid = props.Keys.Concat(extra.Keys).ToList();
+                var near = valid.MinBy(k => Distance(k.ToLowerInvariant(), key.ToLowerInvariant()))!;
                 var hint = Distance(near.ToLowerInvariant(), key.ToLowerInvariant()) <= 2 ? $" Did you mean '{near}'?" : "";
-                Problems.Add($"{path}.{key}: unknown key.{hint} Valid keys here: {string.Join(", ", props.Keys)}.");
+                Problems.Add($"{path}.{key}: unknown key.{hint} Valid keys here: {string.Join(", ", valid)}.");
                 obj.Remove(key);
                 continue;
             }
@@ -85,6 +95,12 @@ internal sealed class ConfigShape
         if (!complete) Incomplete = true;
         return complete;
     }
+
+    /// <summary>The keys a section takes besides its properties (<see cref="IConfigExtraKeys"/>), or none.</summary>
+    private static IReadOnlyDictionary<string, (Type Type, bool Nullable)> ExtraKeys(Type type) =>
+        typeof(IConfigExtraKeys).IsAssignableFrom(type)
+            ? (IReadOnlyDictionary<string, (Type, bool)>)type.GetProperty(nameof(IConfigExtraKeys.ExtraKeys), BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!
+            : new Dictionary<string, (Type, bool)>();
 
     private static bool IsRequired(PropertyInfo p) => p.CustomAttributes.Any(a => a.AttributeType.FullName == "System.Runtime.CompilerServices.RequiredMemberAttribute");
 
@@ -120,4 +136,11 @@ internal sealed class ConfigShape
         }
         return row[b.Length];
     }
+}
+
+/// <summary>A config section that takes keys besides its properties (held in its <see cref="JsonExtensionDataAttribute"/>
+/// property), each with its type and whether null is allowed.</summary>
+internal interface IConfigExtraKeys
+{
+    static abstract IReadOnlyDictionary<string, (Type Type, bool Nullable)> ExtraKeys { get; }
 }

@@ -6,6 +6,7 @@ using XraySynth.Classifier.Evaluation;
 using XraySynth.Classifier.Training;
 using XraySynth.Data;
 using XraySynth.Runtime;
+using XraySynth.Gan.Training;
 using Declared = XraySynth.Classifier.Training.ClassifierTrainOptions.Declared;
 
 namespace XraySynth.Experiments;
@@ -26,8 +27,13 @@ public sealed record DataConfig
     public int Seed { get; init; }
 }
 
-/// <summary>How the synthetic images are made.</summary>
-public sealed record GanConfig
+/// <summary>
+/// How the synthetic images are made. Besides its own keys (mode, snapshots) the block takes every <c>gan train</c>
+/// option (<see cref="GanOptions"/>) by its JSON key, except those the experiment sets for each model (cond, label,
+/// desc): the keys below carry the experiment's defaults (and the report reads them), any other declared option
+/// (gamma, p, target, augPipe, tick, keepSnapshots, metricsDetector, ...) is held in <see cref="Options"/>.
+/// </summary>
+public sealed record GanConfig : IConfigExtraKeys
 {
     /// <summary>"conditional" (one model for both classes), "per-class" (one model per class), or "snapshots" (reuse).</summary>
     public string Mode { get; init; } = "conditional";
@@ -59,6 +65,80 @@ public sealed record GanConfig
     public int? MetricsCount { get; init; }
     /// <summary>Mode "snapshots": a conditional snapshot ("conditional") or one per class ("positive", "negative").</summary>
     public IReadOnlyDictionary<string, string> Snapshots { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Every other gan train option given, by JSON key (written back flat into the block; a JsonObject here
+    /// would be written as a nested object by System.Text.Json 10).</summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Options { get; init; }
+
+    /// <summary>The gan train options the experiment sets for each model itself.</summary>
+    private static readonly string[] SetPerModel = [nameof(GanTrainOptions.Cond), nameof(GanTrainOptions.Label), nameof(GanTrainOptions.Desc)];
+
+    /// <summary>Options that only measure: not part of the GAN stages' key (a change does not retrain).</summary>
+    internal static readonly string[] MeasuringOnly =
+        [nameof(GanTrainOptions.Metrics), nameof(GanTrainOptions.MetricsCount), nameof(GanTrainOptions.MetricsDetector)];
+
+    /// <summary>The declared options this block takes in <see cref="Options"/>, by JSON key.</summary>
+    private static IEnumerable<GanOption> ExtraOptions => GanOptions.All.Where(o => !SetPerModel.Contains(o.Name)
+        && typeof(GanConfig).GetProperty(o.Name) is null);
+
+    /// <inheritdoc/>
+    public static IReadOnlyDictionary<string, (Type Type, bool Nullable)> ExtraKeys =>
+        ExtraOptions.ToDictionary(o => o.Key, o => (o.ValueType, o.AllowsNone));
+
+    /// <summary>
+    /// The options of this block as a gan train request (on top of <paramref name="request"/>: data, folder, device):
+    /// every key given here or with an experiment default; keys left out or null are not given (gan train's default).
+    /// A value of the wrong form is a <see cref="DataException"/>, or with <paramref name="problems"/> a line there.
+    /// </summary>
+    public GanTrainRequest Request(GanTrainRequest request, List<string>? problems = null)
+    {
+        void Give(GanOption option, object value)
+        {
+            try
+            {
+                request = request.With(option, option.Coerce(value));
+            }
+            catch (FormatException e)
+            {
+                var problem = $"gan.{option.Key}: {(value is JsonElement j ? j.GetRawText() : $"'{value}'")} ({e.Message})";
+                if (problems is null) throw new DataException(problem);
+                problems.Add(problem);
+            }
+        }
+        foreach (var option in GanOptions.All)
+        {
+            if (typeof(GanConfig).GetProperty(option.Name)?.GetValue(this) is { } value)
+                Give(option, value);
+        }
+        foreach (var (key, element) in Options ?? [])
+        {
+            var option = ExtraOptions.FirstOrDefault(o => o.Key == key)
+                ?? throw new DataException($"gan.{key}: not a gan train option this block takes.");
+            if (element.ValueKind != JsonValueKind.Null)
+                Give(option, element);
+        }
+        return request;
+    }
+
+    /// <summary>This block as the GAN stages' key sees it: without the options that only measure.</summary>
+    internal GanConfig StageKey() => this with
+    {
+        Metrics = null,
+        MetricsCount = null,
+        Options = Options?.Where(kv => !MeasuringOnly.Contains(GanOptions.Find(kv.Key)?.Name)).ToDictionary() is { Count: > 0 } kept
+            ? kept : null,
+    };
+
+    /// <summary>Every value of the block that cannot work, as "gan.key: problem" lines (gan train's own rules).</summary>
+    internal IEnumerable<string> OptionProblems()
+    {
+        var problems = new List<string>();
+        var request = Request(new GanTrainRequest { OutRoot = "" }, problems);
+        static string Show(object? v) => v is string text ? $"'{text}'" : GanOption.Show(v);
+        problems.AddRange(GanOptions.Problems(request, o => $"gan.{o.Key}", (o, v, p) => $"gan.{o.Key}: {Show(v)} ({p.Fix ?? p.What})"));
+        return problems;
+    }
 }
 
 /// <summary>Filters and post-processing of the generated images.</summary>
@@ -206,19 +286,11 @@ public sealed record ExperimentConfig
                                 $"{string.Join("\n  - ", problems)}\nfix: correct these keys (see configs/mura-shoulder.json for a complete example).");
     }
 
-    /// <summary>Why a gan.metrics value cannot be parsed, or null when it can.</summary>
-    private static string? MetricsParse(string metrics)
-    {
-        try { XraySynth.Quality.MetricsOptions.ParseMetrics(metrics); return null; }
-        catch (DataException e) { return e.Message; }
-    }
-
     /// <summary>Every value that cannot work, as "key: problem" lines. One line per rule; add new rules here.</summary>
     public List<string> Problems()
     {
         var p = new List<string>();
         void Need(bool ok, string problem) { if (!ok) p.Add(problem); }
-        var presets = XraySynth.Gan.Networks.NetworkPresets.Names;
 
         Need(IsPlainFolderName(Name), $"name: '{Name}' is not a plain folder name (letters, digits, '-', '_', '.'; not '.' or '..'; no slashes)");
 
@@ -241,13 +313,7 @@ public sealed record ExperimentConfig
             Need(keys.SequenceEqual(["conditional"]) || keys.SequenceEqual(["negative", "positive"]), "gan.snapshots: give {\"conditional\": DIR} or {\"positive\": DIR, \"negative\": DIR}");
             foreach (var (k, v) in Gan.Snapshots.Where(kv => !Directory.Exists(kv.Value))) p.Add($"gan.snapshots.{k}: folder {v} not found");
         }
-        Need(presets.Contains(Gan.Cfg), $"gan.cfg: '{Gan.Cfg}' (use {string.Join(", ", presets)})");
-        Need(Gan.Aug is "ada" or "fixed" or "noaug", $"gan.aug: '{Gan.Aug}' (use ada, fixed or noaug)");
-        Need(Gan.Kimg >= 1, $"gan.kimg: {Gan.Kimg} (at least 1)");
-        Need(Gan.Batch is null or >= 2, $"gan.batch: {Gan.Batch} (at least 2; leave it out for the preset's)");
-        Need(Gan.Metrics is null || MetricsParse(Gan.Metrics) is null, $"gan.metrics: {MetricsParse(Gan.Metrics ?? "")}");
-        Need(Gan.MetricsCount is null or >= 2, $"gan.metricsCount: {Gan.MetricsCount} (at least 2)");
-        Need(Gan.Snap >= 1, $"gan.snap: {Gan.Snap} (at least 1 tick between snapshots)");
+        p.AddRange(Gan.OptionProblems());   // gan train's rules, from its option declarations
 
         Need(Synthetic.Trunc is >= 0 and <= 1, $"synthetic.trunc: {Synthetic.Trunc} (use 0..1)");
         Need(Synthetic.Sharpen >= 0, $"synthetic.sharpen: {Synthetic.Sharpen} (at least 0)");

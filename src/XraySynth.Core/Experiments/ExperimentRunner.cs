@@ -109,7 +109,7 @@ public sealed class ExperimentRunner
                 PreparedDir, prepareKey, RunPrepare));
 
         // GAN: one conditional model, one per class, or given snapshots.
-        var ganKey = Hash(prepareKey, _c.Gan with { Metrics = null, MetricsCount = null }); // metrics do not change the run
+        var ganKey = Hash(prepareKey, _c.Gan.StageKey()); // metrics do not change the run
         var snapshots = new Dictionary<string, Func<string>>();   // "conditional" | "positive" | "negative" → snapshot dir (known after training)
         if (_c.Gan.Mode == "snapshots")
             foreach (var (k, v) in _c.Gan.Snapshots) snapshots[k] = () => v;
@@ -172,14 +172,13 @@ public sealed class ExperimentRunner
 
     private void RunGan(Stage s, string model)
     {
-        var result = GanTrainer.Run(new GanTrainOptions
-        {
-            Data = GanZip(), OutRoot = s.Dir, Cfg = _c.Gan.Cfg, Kimg = _c.Gan.Kimg, Batch = _c.Gan.Batch,
-            Aug = CommonParse.Enum<AugMode>(_c.Gan.Aug), Mirror = _c.Gan.Mirror, Snap = _c.Gan.Snap, Seed = _c.Gan.Seed,
-            Cond = model == "conditional", Label = model switch { "positive" => LabelFilter.Positive, "negative" => LabelFilter.Negative, _ => null },
-            Metrics = _c.Gan.Metrics, MetricsDetector = "builtin", MetricsCount = _c.Gan.MetricsCount, Device = _device, Desc = model,
-            Transfer = _c.Gan.Transfer, Freezed = _c.Gan.Freezed,
-        }, RunFolder.Latest(s.Dir, "gan") is null ? null : "latest", _progress, line => _say("  " + line), _cancel);
+        // The gan block's options; per model: conditional or one class, and the run folder's name.
+        var request = _c.Gan.Request(new GanTrainRequest { Data = GanZip(), OutRoot = s.Dir, Device = _device })
+            .With(o => o.Cond, model == "conditional").With(o => o.Desc, model);
+        if (model != "conditional")
+            request = request.With(o => o.Label, model == "positive" ? LabelFilter.Positive : LabelFilter.Negative);
+        var result = GanTrainer.Run(request, RunFolder.Latest(s.Dir, "gan") is null ? null : "latest", _progress,
+            line => _say("  " + line), _cancel);
         _say($"  GAN {model}: {result.Kimg:F1} kimg, last snapshot {result.LastSnapshot}");
     }
 

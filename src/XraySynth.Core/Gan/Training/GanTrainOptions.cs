@@ -1,7 +1,4 @@
 using System.Text.Json.Serialization;
-using XraySynth.Data;
-using XraySynth.Gan.Augment;
-using XraySynth.Gan.Networks;
 
 namespace XraySynth.Gan.Training;
 
@@ -16,7 +13,7 @@ public enum AugMode
     Noaug,
 }
 
-/// <summary>Which class of a labelled dataset to train on (<c>--label</c>).</summary>
+/// <summary>Which class of a labelled dataset to train on (<c>--class</c>).</summary>
 public enum LabelFilter
 {
     /// <summary>Label 1 (MURA: abnormal).</summary>
@@ -26,85 +23,107 @@ public enum LabelFilter
 }
 
 /// <summary>
-/// Options of <c>gan train</c> as the user gave them: null = the default (of the preset, where it has one). A new run
-/// saves them resolved (<see cref="Resolve"/>) in options.json; a resumed run keeps its saved options and only lets
-/// <see cref="Kimg"/>, <see cref="Snap"/>, <see cref="KeepSnapshots"/>, <see cref="Device"/> and the dataset path change.
+/// The options of a <c>gan train</c> run, resolved: what options.json holds and what training reads. Each property
+/// marked <see cref="GanOptionAttribute"/> is the one declaration of a <c>gan train</c> option: its name (the
+/// property's, kebab-case on the command line, camelCase in JSON), its type (nullable only where "none" is a value),
+/// its default (the initializer here, or the preset's), whether a resume may change it, and its help text.
+/// <see cref="GanOptions"/> reads these declarations for resolution, the resume check, the CLI and experiment configs,
+/// so a new option is one property here. What a user gives is a <see cref="GanTrainRequest"/>.
 /// </summary>
 public sealed record GanTrainOptions
 {
-    /// <summary>Dataset zip in the official StyleGAN2-ADA layout (written by <c>prepare</c>); a resumed run may omit it.</summary>
+    /// <summary>Dataset zip (absolute path) in the official StyleGAN2-ADA layout, written by <c>prepare</c>.</summary>
     public string? Data { get; init; }
 
     /// <summary>Folder that holds the run folders.</summary>
     public required string OutRoot { get; init; }
 
-    /// <summary>Preset: auto, stylegan2, paper256, paper512, paper1024, cifar or smoke (tiny, for CPU tests).</summary>
-    public string? Cfg { get; init; }
+    [GanOption("Preset (smoke = tiny, for CPU tests).", Rule = typeof(GanOptionRules.Preset),
+        HelpName = "auto|stylegan2|paper256|paper512|paper1024|cifar|smoke")]
+    public string Cfg { get; init; } = "auto";
 
-    /// <summary>Train one class-conditional model on all labels (dataset.json must hold labels).</summary>
-    public bool? Cond { get; init; }
+    [GanOption("Train one class-conditional model on all labels (positive and negative).")]
+    public bool Cond { get; init; }
 
-    /// <summary>Train on one class only; null = every image.</summary>
+    /// <summary>null = every image.</summary>
+    [GanOption("Train on one class only: positive (abnormal) or negative (normal); default: every image.",
+        Flag = "class", Alias = "label")]
     public LabelFilter? Label { get; init; }
 
-    /// <summary>Training length in thousands of real images shown to D (the preset's when null).</summary>
-    public double? Kimg { get; init; }
+    [GanOption("Training length in thousands of real images shown to D.", Resume = OnResume.MayChange,
+        Preset = nameof(TrainingHyperparameters.TotalKimg), Above = 0, HelpName = "KIMG")]
+    public double Kimg { get; init; }
 
-    /// <summary>Images per minibatch (the preset's when null).</summary>
-    public int? Batch { get; init; }
+    [GanOption("Images per minibatch.", Preset = nameof(TrainingHyperparameters.Batch), AtLeast = 2,
+        Why = "path-length regularisation uses half the batch", HelpName = "N")]
+    public int Batch { get; init; }
 
-    /// <summary>R1 weight gamma (the preset's when null).</summary>
-    public double? Gamma { get; init; }
+    [GanOption("R1 weight gamma.", Preset = nameof(TrainingHyperparameters.Gamma), AtLeast = 0, HelpName = "GAMMA")]
+    public double Gamma { get; init; }
 
-    /// <summary>Augmentation mode (ada when null).</summary>
-    public AugMode? Aug { get; init; }
+    [GanOption("Augmentation: ada (adaptive p), fixed (--p), noaug.")]
+    public AugMode Aug { get; init; } = AugMode.Ada;
 
-    /// <summary>The fixed augmentation probability of <c>--aug fixed</c>.</summary>
+    /// <summary>null unless <see cref="Aug"/> is fixed.</summary>
+    [GanOption("Augmentation probability for --aug fixed.", AtLeast = 0, AtMost = 1, HelpName = "0..1")]
     public double? P { get; init; }
 
-    /// <summary>ADA target of r_t (0.6 when null).</summary>
-    public double? Target { get; init; }
+    /// <summary>null unless <see cref="Aug"/> is ada.</summary>
+    [GanOption("ADA target of r_t = E[sign(D(real))].", AtLeast = 0, AtMost = 1, HelpName = "0..1")]
+    public double? Target { get; init; } = 0.6;
 
-    /// <summary>Augmentation pipeline preset (bgc when null).</summary>
-    public string? AugPipe { get; init; }
+    /// <summary>null with <see cref="Aug"/> noaug.</summary>
+    [GanOption("Augmentation pipeline: bg, bgc, bgcf, bgcfn, bgcfnc (f needs images above 42 px).", Flag = "augpipe",
+        Rule = typeof(GanOptionRules.AugmentPipeline), HelpName = "PIPE")]
+    public string? AugPipe { get; init; } = Augment.AugmentPresets.Default;
 
-    /// <summary>Double the dataset with x-flips.</summary>
-    public bool? Mirror { get; init; }
+    [GanOption("Add x-flipped copies of the training images.")]
+    public bool Mirror { get; init; }
 
-    /// <summary>kimg per tick: the interval of status lines and stats records (4 when null).</summary>
-    public double? Tick { get; init; }
+    [GanOption("kimg per tick: status line, stats.jsonl and TensorBoard record.", Above = 0, Why = "kimg per tick", HelpName = "KIMG")]
+    public double Tick { get; init; } = 4;
 
-    /// <summary>Ticks between network snapshots and fakes grids (50 when null).</summary>
-    public int? Snap { get; init; }
+    [GanOption("Ticks between network snapshots and fakes grids; one is always written at the end.",
+        Resume = OnResume.MayChange, AtLeast = 1, Why = "ticks between snapshots", HelpName = "TICKS")]
+    public int Snap { get; init; } = 50;
 
-    /// <summary>Random seed (0 when null).</summary>
-    public int? Seed { get; init; }
+    [GanOption("Random seed; the same seed gives the same run on the same device.", HelpName = "SEED")]
+    public int Seed { get; init; }
 
-    /// <summary>Where to train.</summary>
+    /// <summary>Where to train (not part of the run: each session uses its own).</summary>
     public DeviceChoice Device { get; init; } = DeviceChoice.Auto;
 
-    /// <summary>Keep only the newest K network snapshots; 0 (or null) = keep all.</summary>
-    public int? KeepSnapshots { get; init; }
+    /// <summary>0 = keep all.</summary>
+    [GanOption("Keep only the newest K network snapshots (0 = keep all).", Resume = OnResume.MayChange, AtLeast = 0,
+        Why = "0 keeps all", HelpName = "K")]
+    public int KeepSnapshots { get; init; }
 
-    /// <summary>Quality metrics computed at every snapshot ("fid,kid,pr"); null = none.</summary>
+    /// <summary>null = none.</summary>
+    [GanOption("Quality metrics computed at every snapshot (fid, kid, pr, memorization or all; comma-separated), appended " +
+        "to metric-*.jsonl (see 'gan metrics').",
+        Resume = OnResume.MayChange, Rule = typeof(GanOptionRules.MetricList), HelpName = "METRIC,...")]
     public string? Metrics { get; init; }
 
-    /// <summary>Detector of <see cref="Metrics"/> (builtin when null).</summary>
-    public string? MetricsDetector { get; init; }
+    [GanOption("Detector of --metrics: builtin (no download), inception, classifier:RUN or FILE.pt.",
+        Resume = OnResume.MayChange, HelpName = "DETECTOR")]
+    public string MetricsDetector { get; init; } = "builtin";
 
-    /// <summary>Generated images per metrics evaluation (1000 when null).</summary>
-    public int? MetricsCount { get; init; }
+    [GanOption("Generated images per --metrics evaluation.", Resume = OnResume.MayChange, AtLeast = 2, HelpName = "N")]
+    public int MetricsCount { get; init; } = 1000;
 
-    /// <summary>
-    /// Start from pretrained networks: an official StyleGAN2 network pickle or an XraySynth snapshot folder (see
-    /// <see cref="XraySynth.Gan.Import.Transfer"/>); the architecture then comes from the source, not from --cfg's network.
-    /// </summary>
+    /// <summary>null = from scratch. A path (a published name is resolved to its cached file before training).</summary>
+    [GanOption("Start from pretrained networks: an official StyleGAN2 network pickle (read without running its code), a " +
+        "snapshot folder or a published name (ffhq256, ...). The architecture comes from the source; RGB weights become " +
+        "grey by luma; a new label embedding starts fresh; the resolution must match. ADA speed 100 kimg, no G_ema " +
+        "ramp-up (as the official resume).", HelpName = "PKL|SNAPSHOT")]
     public string? Transfer { get; init; }
 
-    /// <summary>Freeze-D: the N discriminator layers nearest the image (counted from the top block's fromrgb) keep their weights (0 when null).</summary>
-    public int? Freezed { get; init; }
+    [GanOption("Freeze-D: the N discriminator layers nearest the image keep their weights (official --freezed).",
+        AtLeast = 0, Why = "0 is no Freeze-D", HelpName = "N")]
+    public int Freezed { get; init; }
 
-    /// <summary>Words for the run folder's name (default: the dataset name and the settings).</summary>
+    /// <summary>null = the dataset name and the settings.</summary>
+    [GanOption("Words for the run folder's name (default: dataset, preset and augmentation).", HelpName = "WORDS")]
     public string? Desc { get; init; }
 
     /// <summary>Test hook: make the G loss non-finite at this minibatch index (0-based).</summary>
@@ -118,69 +137,55 @@ public sealed record GanTrainOptions
     /// <summary>Test hook: generated images for the FD8 quality figure instead of 1024.</summary>
     [JsonIgnore]
     internal int? QualitySamples { get; init; }
+}
 
-    /// <summary>
-    /// These options with every default filled in for a dataset of <paramref name="resolution"/> px (preset values
-    /// for kimg, batch and gamma). Throws <see cref="DataException"/> naming the first invalid option and the fix.
-    /// </summary>
-    public GanTrainOptions Resolve(int resolution)
-    {
-        var cfg = Cfg ?? "auto";
-        if (!NetworkPresets.Names.Contains(cfg))
-            throw new DataException($"--cfg {cfg}: unknown preset. fix: use one of {string.Join(", ", NetworkPresets.Names)}.");
-        var preset = TrainingPresets.Get(cfg, resolution);
-        var aug = Aug ?? AugMode.Ada;
-        if (aug == AugMode.Fixed && P is null)
-            throw new DataException("--aug fixed needs --p P (the fixed augmentation probability, 0..1).");
-        if (P is not null && aug != AugMode.Fixed)
-            throw new DataException("--p is only used with --aug fixed. fix: add --aug fixed or drop --p.");
-        if (P is < 0 or > 1)
-            throw new DataException($"--p {P}: must be between 0 and 1.");
-        if (Target is not null && aug != AugMode.Ada)
-            throw new DataException("--target is only used with --aug ada. fix: drop --target.");
-        if (Target is < 0 or > 1)
-            throw new DataException($"--target {Target}: must be between 0 and 1.");
-        if (AugPipe is not null && aug == AugMode.Noaug)
-            throw new DataException("--augpipe cannot be used with --aug noaug. fix: drop one of them.");
-        var augPipe = AugPipe ?? AugmentPresets.Default;
-        if (!AugmentPresets.Names.Contains(augPipe))
-            throw new DataException($"--augpipe {augPipe}: unknown pipeline. fix: use one of {string.Join(", ", AugmentPresets.Names)}.");
-        if (Cond == true && Label is not null)
-            throw new DataException("--cond trains one model on both classes; --label trains on one class only. fix: use one of them.");
-        if (Kimg is <= 0)
-            throw new DataException($"--kimg {Kimg}: must be positive.");
-        if (Batch is < 2)
-            throw new DataException($"--batch {Batch}: must be at least 2 (path-length regularisation uses half the batch).");
-        if (Gamma is < 0)
-            throw new DataException($"--gamma {Gamma}: must not be negative.");
-        if (Tick is <= 0)
-            throw new DataException($"--tick {Tick}: must be positive (kimg per tick).");
-        if (Snap is < 1)
-            throw new DataException($"--snap {Snap}: must be at least 1 (ticks between snapshots).");
-        if (Metrics is not null)
-            XraySynth.Quality.MetricsOptions.ParseMetrics(Metrics);   // a typo fails now, not after hours of training
-        if (MetricsCount is < 2)
-            throw new DataException($"--metrics-count {MetricsCount}: must be at least 2.");
-        if (Freezed is < 0)
-            throw new DataException($"--freezed {Freezed}: must be 0 (no Freeze-D) or more discriminator layers.");
-        if (KeepSnapshots is < 0)
-            throw new DataException($"--keep-snapshots {KeepSnapshots}: must be 0 (keep all) or more.");
-        return this with
-        {
-            Cfg = cfg,
-            Cond = Cond ?? false,
-            Kimg = Kimg ?? preset.TotalKimg,
-            Batch = Batch ?? preset.Batch,
-            Gamma = Gamma ?? preset.Gamma,
-            Aug = aug,
-            Target = aug == AugMode.Ada ? Target ?? 0.6 : null,
-            AugPipe = aug == AugMode.Noaug ? null : augPipe,
-            Mirror = Mirror ?? false,
-            Tick = Tick ?? 4,
-            Snap = Snap ?? 50,
-            Seed = Seed ?? 0,
-            KeepSnapshots = KeepSnapshots ?? 0,
-            Freezed = Freezed ?? 0,
-        };
-    }
+/// <summary>What <c>gan train --resume</c> does with an option that is given again.</summary>
+public enum OnResume
+{
+    /// <summary>Part of the run: the run's value is kept, and a different value is refused (it would change training).</summary>
+    Kept,
+    /// <summary>A given value replaces the run's (training length, snapshot cadence, metrics); else the run's is kept.</summary>
+    MayChange,
+}
+
+/// <summary>
+/// Declares a property of <see cref="GanTrainOptions"/> as a <c>gan train</c> option. The default is the property's
+/// initializer, or the preset's value named by <see cref="Preset"/>; the single-value rules (<see cref="Above"/>,
+/// <see cref="AtLeast"/>, <see cref="AtMost"/>, <see cref="Rule"/>) are checked for every given value.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class GanOptionAttribute(string help) : Attribute
+{
+    /// <summary>One sentence for --help (the default is appended).</summary>
+    public string Help { get; } = help;
+
+    /// <summary>What a resume does with it (default: the run's value is kept).</summary>
+    public OnResume Resume { get; init; } = OnResume.Kept;
+
+    /// <summary>The <see cref="TrainingHyperparameters"/> property that gives the default per preset.</summary>
+    public string? Preset { get; init; }
+
+    /// <summary>The command-line name without dashes, when not the kebab-case property name.</summary>
+    public string? Flag { get; init; }
+
+    /// <summary>A former command-line name, still accepted and hidden from help.</summary>
+    public string? Alias { get; init; }
+
+    /// <summary>The value placeholder in help.</summary>
+    public string? HelpName { get; init; }
+
+    /// <summary>A given value must be above this.</summary>
+    public double Above { get; init; } = double.NaN;
+
+    /// <summary>A given value must be at least this.</summary>
+    public double AtLeast { get; init; } = double.NaN;
+
+    /// <summary>A given value must be at most this.</summary>
+    public double AtMost { get; init; } = double.NaN;
+
+    /// <summary>Why the range is what it is (shown with a value outside it).</summary>
+    public string? Why { get; init; }
+
+    /// <summary>A <see cref="IGanOptionRule"/> type that checks a given value (known names).</summary>
+    public Type? Rule { get; init; }
 }

@@ -8,7 +8,7 @@ namespace XraySynth.Gan.Training;
 
 /// <summary>
 /// The GAN training images: a StyleGAN2-ADA dataset zip decoded once into one uint8 tensor [N, C, H, W] (on the
-/// training device when it fits), optionally one class only (<c>--label</c>), with one-hot labels for a conditional
+/// training device when it fits), optionally one class only (<c>--class</c>), with one-hot labels for a conditional
 /// model and x-flip mirroring (indices N..2N−1 are the mirrored images).
 /// </summary>
 public sealed class TrainingSet : IDisposable
@@ -82,34 +82,7 @@ public sealed class TrainingSet : IDisposable
         if (!File.Exists(zipPath))
             throw new DataException($"--data {zipPath}: file not found. fix: pass the zip written by 'xraysynth prepare'.");
         using var zip = new DatasetZipReader(zipPath);
-        var names = zip.ImageNames.ToList();
-        if (names.Count == 0)
-            throw new DataException($"{zipPath}: the zip holds no images. fix: rerun 'xraysynth prepare'.");
-        if ((cond || label is not null) && zip.Labels is null)
-        {
-            var flag = cond ? "--cond" : "--label";
-            throw new DataException($"{flag} needs class labels, but {zipPath} has no labels in dataset.json. " +
-                "fix: prepare the dataset with labels, or train without " + flag + ".");
-        }
-        int[]? rawLabels = null;
-        var warnings = new List<string>();
-        var cDim = 0;
-        if (zip.Labels is { } labels && (cond || label is not null))
-        {
-            if (labels.Unlabelled.Count > 0)
-                throw new DataException($"{zipPath}: dataset.json has no label for {labels.Unlabelled.Count} image(s) (first: {labels.Unlabelled[0]}). " +
-                                        "fix: rerun 'xraysynth prepare', or train without --cond/--label.");
-            warnings.AddRange(labels.Warnings);
-            if (label is { } keep)
-            {
-                var wanted = keep == LabelFilter.Positive ? 1 : 0;
-                names = names.Where(n => labels.ByName[n] == wanted).ToList();
-                if (names.Count == 0)
-                    throw new DataException($"--label {keep.ToString().ToLowerInvariant()}: {zipPath} has no image with label {wanted}.");
-            }
-            rawLabels = names.Select(n => labels.ByName[n]).ToArray();
-            if (cond) cDim = labels.ClassCount;
-        }
+        var (names, rawLabels, cDim, warnings) = SelectImages(zip, zipPath, cond, label);
 
         // Read sequentially (the zip is not thread-safe), decode in parallel.
         var encoded = new byte[names.Count][];
@@ -118,7 +91,54 @@ public sealed class TrainingSet : IDisposable
             cancel.ThrowIfCancellationRequested();
             encoded[i] = zip.ReadEntry(names[i]);
         }
-        // Check every header first (cheap), so the message names the first offending file.
+        var (res, channels) = CheckHeaders(encoded, names, zipPath);
+        var pixels = Decode(encoded, names, res, channels, zipPath, progress, cancel);
+
+        var storage = device.type == DeviceType.CPU || pixels.LongLength <= DeviceBytesLimit ? device : CPU;
+        var images = tensor(pixels, [names.Count, channels, res, res]).to(storage).DetachFromDisposeScope();
+        Tensor? onehot = null;
+        if (cond)
+        {
+            onehot = nn.functional.one_hot(tensor(rawLabels!.Select(l => (long)l).ToArray()), cDim)
+                .to(ScalarType.Float32).to(device).DetachFromDisposeScope();
+        }
+        return new TrainingSet(zipPath, names, res, channels, cDim, mirror, images, onehot, rawLabels, device) { Warnings = warnings };
+    }
+
+    /// <summary>The images to train on (one class with <paramref name="label"/>), their raw labels when labels are
+    /// used, the model's c_dim, and what the labels hold that the official loader tolerates.</summary>
+    private static (List<string> Names, int[]? RawLabels, int CDim, List<string> Warnings) SelectImages(
+        DatasetZipReader zip, string zipPath, bool cond, LabelFilter? label)
+    {
+        var names = zip.ImageNames.ToList();
+        if (names.Count == 0)
+            throw new DataException($"{zipPath}: the zip holds no images. fix: rerun 'xraysynth prepare'.");
+        var warnings = new List<string>();
+        if (!cond && label is null)
+            return (names, null, 0, warnings);
+        var flag = cond ? "--cond" : "--class";
+        if (zip.Labels is not { } labels)
+        {
+            throw new DataException($"{flag} needs class labels, but {zipPath} has no labels in dataset.json. " +
+                "fix: prepare the dataset with labels, or train without " + flag + ".");
+        }
+        if (labels.Unlabelled.Count > 0)
+            throw new DataException($"{zipPath}: dataset.json has no label for {labels.Unlabelled.Count} image(s) (first: {labels.Unlabelled[0]}). " +
+                                    "fix: rerun 'xraysynth prepare', or train without --cond/--class.");
+        warnings.AddRange(labels.Warnings);
+        if (label is { } keep)
+        {
+            var wanted = keep == LabelFilter.Positive ? 1 : 0;
+            names = names.Where(n => labels.ByName[n] == wanted).ToList();
+            if (names.Count == 0)
+                throw new DataException($"--class {keep.ToString().ToLowerInvariant()}: {zipPath} has no image with label {wanted}.");
+        }
+        return (names, names.Select(n => labels.ByName[n]).ToArray(), cond ? labels.ClassCount : 0, warnings);
+    }
+
+    /// <summary>Checks every header first (cheap), so the message names the first offending file; the side and channels.</summary>
+    private static (int Resolution, int Channels) CheckHeaders(byte[][] encoded, List<string> names, string zipPath)
+    {
         var first = Probe(encoded[0], names[0], zipPath);
         CheckSize(first, names[0], zipPath);
         var res = first.Width;
@@ -138,7 +158,13 @@ public sealed class TrainingSet : IDisposable
                     $"{Describe(info.Channels)}. fix: rerun 'xraysynth prepare' with one --channels value.");
             }
         }
+        return (res, channels);
+    }
 
+    /// <summary>Every image decoded in parallel into one CHW uint8 buffer [N, C, H, W].</summary>
+    private static byte[] Decode(byte[][] encoded, List<string> names, int res, int channels, string zipPath,
+        IProgress<ProgressInfo>? progress, CancellationToken cancel)
+    {
         var plane = channels * res * res;
         if ((long)names.Count * plane > Array.MaxLength)
         {
@@ -167,16 +193,7 @@ public sealed class TrainingSet : IDisposable
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
         }
-
-        var storage = device.type == DeviceType.CPU || pixels.LongLength <= DeviceBytesLimit ? device : CPU;
-        var images = tensor(pixels, [names.Count, channels, res, res]).to(storage).DetachFromDisposeScope();
-        Tensor? onehot = null;
-        if (cond)
-        {
-            onehot = nn.functional.one_hot(tensor(rawLabels!.Select(l => (long)l).ToArray()), cDim)
-                .to(ScalarType.Float32).to(device).DetachFromDisposeScope();
-        }
-        return new TrainingSet(zipPath, names, res, channels, cDim, mirror, images, onehot, rawLabels, device) { Warnings = warnings };
+        return pixels;
     }
 
     /// <summary>Real images [B, C, H, W] in [−1, 1] on the training device for dataset indices (mirrored included).</summary>

@@ -45,7 +45,7 @@ public sealed record TrainingCheckpoint
 
 /// <summary>What the snapshot was trained on (section "dataset"): resuming checks the data against it.</summary>
 /// <param name="Zip">The dataset zip.</param>
-/// <param name="Images">Images used (after --label).</param>
+/// <param name="Images">Images used (after --class).</param>
 /// <param name="Resolution">Image side.</param>
 /// <param name="Channels">Image channels.</param>
 /// <param name="CDim">Label dimensionality (0 = unconditional).</param>

@@ -115,11 +115,10 @@ public class TransferTests
 [Collection(GanTrainingCollection.Name)]
 public class TransferTrainingTests
 {
-    private static GanTrainOptions Smoke(string zip, string outRoot, double kimg) => new()
+    private static GanTrainRequest Smoke(string zip, string outRoot, double kimg) => new GanTrainRequest
     {
-        Data = zip, OutRoot = outRoot, Cfg = "smoke", Kimg = kimg, Tick = 0.032, Snap = 1, Device = DeviceChoice.Cpu,
-        GridSize = (2, 2), QualitySamples = 32,
-    };
+        Data = zip, OutRoot = outRoot, Device = DeviceChoice.Cpu, GridSize = (2, 2), QualitySamples = 32,
+    }.With(o => o.Cfg, "smoke").With(o => o.Kimg, kimg).With(o => o.Tick, 0.032).With(o => o.Snap, 1);
 
     [Fact]
     public void TransferFromRgbRun_IntoGrey_WithFreezeD_FrozenLayersKeepTheSourceWeights()
@@ -130,7 +129,7 @@ public class TransferTrainingTests
         var a = GanTrainer.Run(Smoke(rgbZip, tmp.Combine("a"), 0.016));
         var source = a.LastSnapshot!;
 
-        var b = GanTrainer.Run(Smoke(greyZip, tmp.Combine("b"), 0.032) with { Transfer = source, Freezed = 2 });
+        var b = GanTrainer.Run(Smoke(greyZip, tmp.Combine("b"), 0.032).With(o => o.Transfer, source).With(o => o.Freezed, 2));
         var options = File.ReadAllText(Path.Combine(b.RunDir, "options.json"));
         Assert.Contains("\"adaKimg\": 100", options);
         Assert.Contains("\"emaRampup\": null", options);
@@ -146,9 +145,9 @@ public class TransferTrainingTests
         Assert.False(dst["b16.conv1.weight"].allclose(src["b16.conv1.weight"]), "an unfrozen layer must train");
 
         // Resume of the transfer run keeps its networks; a different --freezed is refused.
-        var e = Assert.Throws<DataException>(() => GanTrainer.Run(Smoke(greyZip, tmp.Combine("b"), 0.064) with { Freezed = 1 }, "latest"));
+        var e = Assert.Throws<DataException>(() => GanTrainer.Run(Smoke(greyZip, tmp.Combine("b"), 0.064).With(o => o.Freezed, 1), "latest"));
         Assert.Contains("--freezed 1", e.Message);
-        var c = GanTrainer.Run(Smoke(greyZip, tmp.Combine("b"), 0.048) with { Cfg = null, Kimg = 0.048 }, "latest");
+        var c = GanTrainer.Run(Smoke(greyZip, tmp.Combine("b"), 0.048).Without(GanOptions.Of(o => o.Cfg)).With(o => o.Kimg, 0.048), "latest");
         Assert.True(c.Kimg > b.Kimg);
     }
 

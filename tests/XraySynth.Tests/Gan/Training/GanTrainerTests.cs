@@ -23,19 +23,14 @@ public class GanTrainerTests
     }
 
     /// <summary>Smoke at 16 px, batch 8, ticks of 32 images (4 minibatches), a snapshot every tick, tiny grids.</summary>
-    private static GanTrainOptions Smoke(string zip, string outRoot, double kimg) => new()
+    private static GanTrainRequest Smoke(string zip, string outRoot, double kimg) => new GanTrainRequest
     {
         Data = zip,
         OutRoot = outRoot,
-        Cfg = "smoke",
-        Kimg = kimg,
-        Tick = 0.032,
-        Snap = 1,
-        Mirror = true,
         Device = DeviceChoice.Cpu,
         GridSize = (2, 2),
         QualitySamples = 96,
-    };
+    }.With(o => o.Cfg, "smoke").With(o => o.Kimg, kimg).With(o => o.Tick, 0.032).With(o => o.Snap, 1).With(o => o.Mirror, true);
 
     /// <summary>stats.jsonl without the wall-clock fields.</summary>
     private static List<string> Losses(string runDir)
@@ -82,7 +77,7 @@ public class GanTrainerTests
         File.WriteAllBytes(damaged, bytes);
         var said = new List<string>();
 
-        var b = GanTrainer.Run(new GanTrainOptions { OutRoot = tmp.Combine("b"), Device = DeviceChoice.Cpu, GridSize = (2, 2), QualitySamples = 96 },
+        var b = GanTrainer.Run(new GanTrainRequest { OutRoot = tmp.Combine("b"), Device = DeviceChoice.Cpu, GridSize = (2, 2), QualitySamples = 96 },
             "latest", null, said.Add);
         Assert.EndsWith("network-snapshot-000000.072", b.ResumedFrom);
         Assert.Contains(said, line => line.StartsWith("warning: skipping") && line.Contains("000000.104") && line.Contains("corrupt"));
@@ -111,18 +106,18 @@ public class GanTrainerTests
     {
         using var tmp = new TempDir();
         var zip = GanDatasets.Zip(tmp.Combine("d.zip"), count: 16, size: 16);
-        var result = GanTrainer.Run(Smoke(zip, tmp.Combine("runs"), kimg: 0.104) with { KeepSnapshots = 2 });
+        var result = GanTrainer.Run(Smoke(zip, tmp.Combine("runs"), kimg: 0.104).With(o => o.KeepSnapshots, 2));
         var left = TrainingSnapshot.List(result.RunDir).Select(s => Path.GetFileName(s.Dir)).ToList();
         Assert.Equal(["network-snapshot-000000.072", "network-snapshot-000000.104"], left);
 
-        var more = GanTrainer.Run(new GanTrainOptions { OutRoot = tmp.Combine("runs"), Kimg = 0.136, KeepSnapshots = 1,
-            Device = DeviceChoice.Cpu, GridSize = (2, 2), QualitySamples = 96 }, result.RunDir);
+        var more = GanTrainer.Run(new GanTrainRequest { OutRoot = tmp.Combine("runs"), Device = DeviceChoice.Cpu, GridSize = (2, 2),
+            QualitySamples = 96 }.With(o => o.Kimg, 0.136).With(o => o.KeepSnapshots, 1), result.RunDir);
         Assert.Equal(result.RunDir, more.RunDir);
         Assert.Equal(0.136, more.Kimg, 6);
         Assert.Equal(["network-snapshot-000000.136"], TrainingSnapshot.List(result.RunDir).Select(s => Path.GetFileName(s.Dir)));
 
         // Resuming a finished run trains nothing.
-        var again = GanTrainer.Run(new GanTrainOptions { OutRoot = tmp.Combine("runs"), Device = DeviceChoice.Cpu }, "latest");
+        var again = GanTrainer.Run(new GanTrainRequest { OutRoot = tmp.Combine("runs"), Device = DeviceChoice.Cpu }, "latest");
         Assert.Equal((0.136, more.Ticks, more.LastSnapshot), (again.Kimg, again.Ticks, again.LastSnapshot));
         Assert.Null(again.SecPerKimg);
     }
@@ -153,18 +148,40 @@ public class GanTrainerTests
         var before = Directory.GetFileSystemEntries(run.RunDir).Length;
 
         var ex = Assert.Throws<DataException>(() => GanTrainer.Run(
-            new GanTrainOptions { Data = zip8, OutRoot = tmp.Combine("runs"), Device = DeviceChoice.Cpu }, "latest"));
+            new GanTrainRequest { Data = zip8, OutRoot = tmp.Combine("runs"), Device = DeviceChoice.Cpu }, "latest"));
         Assert.Contains("16x16", ex.Message);
         Assert.Contains("8x8", ex.Message);
 
         ex = Assert.Throws<DataException>(() => GanTrainer.Run(
-            new GanTrainOptions { OutRoot = tmp.Combine("runs"), Cfg = "auto", Device = DeviceChoice.Cpu }, "latest"));
+            new GanTrainRequest { OutRoot = tmp.Combine("runs"), Device = DeviceChoice.Cpu }.With(o => o.Cfg, "auto"), "latest"));
         Assert.Contains("--cfg auto (the run has smoke)", ex.Message);
 
         ex = Assert.Throws<DataException>(() => GanTrainer.Run(
-            new GanTrainOptions { OutRoot = tmp.Combine("empty"), Device = DeviceChoice.Cpu }, "latest"));
+            new GanTrainRequest { OutRoot = tmp.Combine("empty"), Device = DeviceChoice.Cpu }, "latest"));
         Assert.Contains("no gan-train run", ex.Message);
         Assert.Equal(before, Directory.GetFileSystemEntries(run.RunDir).Length);
+    }
+
+    [Fact]
+    public void Resume_RunFolderOfAnEarlierVersion_WithUnresolvedOptionsAndWithoutTransferKeys_Continues()
+    {
+        using var tmp = new TempDir();
+        var zip = GanDatasets.Zip(tmp.Combine("d.zip"), count: 8, size: 16);
+        var run = GanTrainer.Run(Smoke(zip, tmp.Combine("runs"), kimg: 0.008));
+        // options.json as earlier versions wrote it: metricsDetector/metricsCount unresolved, no transfer/freezed keys.
+        var file = Path.Combine(run.RunDir, RunFolder.OptionsFile);
+        var json = JsonNode.Parse(File.ReadAllText(file))!;
+        var options = json["options"]!.AsObject();
+        options["metricsDetector"] = null;
+        options["metricsCount"] = null;
+        options.Remove("transfer");
+        options.Remove("freezed");
+        File.WriteAllText(file, json.ToJsonString());
+
+        var more = GanTrainer.Run(new GanTrainRequest { OutRoot = tmp.Combine("runs"), Device = DeviceChoice.Cpu, GridSize = (2, 2),
+            QualitySamples = 96 }.With(o => o.Kimg, 0.016).With(o => o.Freezed, 0), "latest");
+        Assert.Equal((run.RunDir, 0.016), (more.RunDir, Math.Round(more.Kimg, 6)));
+        Assert.EndsWith("network-snapshot-000000.008", more.ResumedFrom);
     }
 
     [Fact]
@@ -172,7 +189,8 @@ public class GanTrainerTests
     {
         using var tmp = new TempDir();
         var zip = GanDatasets.Zip(tmp.Combine("d.zip"), count: 8, size: 16);
-        var run = GanTrainer.Run(Smoke(zip, tmp.Combine("runs"), kimg: 0.016) with { Cond = true, Aug = AugMode.Fixed, P = 0.5 });
+        var run = GanTrainer.Run(Smoke(zip, tmp.Combine("runs"), kimg: 0.016).With(o => o.Cond, true).With(o => o.Aug, AugMode.Fixed)
+            .With(o => o.P, 0.5));
         var arch = GanSnapshot.ReadArchitecture(SnapshotReader.Open(run.LastSnapshot!));
         Assert.Equal((2, 2), (arch.G.CDim, arch.D.CDim));
         Assert.Contains("-cond-mirror-smoke-p0.5", Path.GetFileName(run.RunDir));

@@ -33,15 +33,10 @@ public class TrainingInputTests
     public void Resolve_InconsistentAugmentationOptions_NameTheOptionAndFix(string aug, double? p, double? target,
         string? augpipe, string expected)
     {
-        var options = new GanTrainOptions
-        {
-            Data = "x.zip",
-            OutRoot = "runs",
-            Aug = Enum.Parse<AugMode>(aug, ignoreCase: true),
-            P = p,
-            Target = target,
-            AugPipe = augpipe,
-        };
+        var options = new GanTrainRequest { Data = "x.zip", OutRoot = "runs" }.With(o => o.Aug, Enum.Parse<AugMode>(aug, ignoreCase: true));
+        if (p is not null) options = options.With(o => o.P, p);
+        if (target is not null) options = options.With(o => o.Target, target);
+        if (augpipe is not null) options = options.With(o => o.AugPipe, augpipe);
         var ex = Assert.Throws<DataException>(() => options.Resolve(32));
         Assert.Contains(expected, ex.Message);
     }
@@ -49,11 +44,12 @@ public class TrainingInputTests
     [Fact]
     public void Resolve_FillsPresetValuesAndDefaults()
     {
-        var o = new GanTrainOptions { Data = "x.zip", OutRoot = "runs", Cfg = "auto", Gamma = 2 }.Resolve(256);
-        Assert.Equal((25000.0, 16, 2.0, AugMode.Ada, 0.6, "bgc", 4.0, 50, 0), (o.Kimg!.Value, o.Batch!.Value, o.Gamma!.Value,
-            o.Aug!.Value, o.Target!.Value, o.AugPipe, o.Tick!.Value, o.Snap!.Value, o.Seed!.Value));
-        Assert.Throws<DataException>(() => (o with { Cond = true, Label = LabelFilter.Positive }).Resolve(256));
-        Assert.Contains("unknown preset", Assert.Throws<DataException>(() => (o with { Cfg = "big" }).Resolve(256)).Message);
+        var request = new GanTrainRequest { Data = "x.zip", OutRoot = "runs" }.With(o => o.Cfg, "auto").With(o => o.Gamma, 2.0);
+        var resolved = request.Resolve(256);
+        Assert.Equal((25000.0, 16, 2.0, AugMode.Ada, 0.6, "bgc", 4.0, 50, 0), (resolved.Kimg, resolved.Batch, resolved.Gamma,
+            resolved.Aug, resolved.Target!.Value, resolved.AugPipe, resolved.Tick, resolved.Snap, resolved.Seed));
+        Assert.Throws<DataException>(() => request.With(x => x.Cond, true).With(x => x.Label, LabelFilter.Positive).Resolve(256));
+        Assert.Contains("unknown preset", Assert.Throws<DataException>(() => request.With(x => x.Cfg, "big").Resolve(256)).Message);
     }
 
     [Fact]
@@ -100,7 +96,7 @@ public class TrainingInputTests
         Assert.Contains("--cond needs class labels", ex.Message);
         Assert.Contains("no labels in dataset.json", ex.Message);
         ex = Assert.Throws<DataException>(() => TrainingSet.Load(zip, false, LabelFilter.Negative, false, CPU));
-        Assert.Contains("--label needs class labels", ex.Message);
+        Assert.Contains("--class needs class labels", ex.Message);
     }
 
     [Theory]
@@ -130,12 +126,13 @@ public class TrainingInputTests
     [Fact]
     public void MergeForResume_RefusesOptionsThatChangeTheRun_AllowsLengthAndSnapshots()
     {
-        var saved = new GanTrainOptions { Data = "/d.zip", OutRoot = "/runs", Cfg = "smoke" }.Resolve(16);
-        var merged = GanTrainer.MergeForResume(saved, new GanTrainOptions { OutRoot = "/runs", Kimg = 9, Snap = 3, KeepSnapshots = 2 });
-        Assert.Equal((9.0, 3, 2, "/d.zip"), (merged.Kimg!.Value, merged.Snap!.Value, merged.KeepSnapshots!.Value, merged.Data));
+        var saved = new GanTrainRequest { Data = "/d.zip", OutRoot = "/runs" }.With(o => o.Cfg, "smoke").Resolve(16);
+        var merged = GanOptions.MergeForResume(saved, new GanTrainRequest { OutRoot = "/runs" }.With(o => o.Kimg, 9.0)
+            .With(o => o.Snap, 3).With(o => o.KeepSnapshots, 2)).Resolve(16);
+        Assert.Equal((9.0, 3, 2, "/d.zip"), (merged.Kimg, merged.Snap, merged.KeepSnapshots, merged.Data));
         Assert.Equal(saved.Gamma, merged.Gamma);
-        var ex = Assert.Throws<DataException>(() =>
-            GanTrainer.MergeForResume(saved, new GanTrainOptions { OutRoot = "/runs", Cfg = "auto", Batch = 8, Mirror = true }));
+        var ex = Assert.Throws<DataException>(() => GanOptions.MergeForResume(saved, new GanTrainRequest { OutRoot = "/runs" }
+            .With(o => o.Cfg, "auto").With(o => o.Batch, 8).With(o => o.Mirror, true)));
         Assert.Contains("--cfg auto (the run has smoke)", ex.Message);
         Assert.Contains("--mirror on (the run has off)", ex.Message);
         Assert.DoesNotContain("--batch", ex.Message); // the same value as the run's is no conflict
