@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using XraySynth.Classifier.Training;
 using XraySynth.Data;
+using XraySynth.Runtime;
 
 namespace XraySynth.Experiments;
 
@@ -241,7 +242,7 @@ public sealed record ExperimentConfig
         return p;
     }
 
-    /// <summary>A name that is one folder under --out: never '.', '..', a path, hidden, or with control characters.</summary>
+    /// <summary>A name that is one folder under --runs: never '.', '..', a path, hidden, or with control characters.</summary>
     public static bool IsPlainFolderName(string? name) =>
         !string.IsNullOrWhiteSpace(name) && name.Length <= 100 && name is not ("." or "..") && !name.StartsWith('.')
         && name.Trim() == name && name.All(ch => char.IsLetterOrDigit(ch) || ch is '-' or '_' or '.');

@@ -1,4 +1,5 @@
 using XraySynth.Classifier.Evaluation;
+using XraySynth.Statistics;
 
 namespace XraySynth.Experiments;
 

@@ -1,4 +1,5 @@
 using XraySynth.Cli;
+using XraySynth.Runtime;
 using XraySynth.Tests.Support;
 
 namespace XraySynth.Tests.Cli;

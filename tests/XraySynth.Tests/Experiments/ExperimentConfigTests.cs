@@ -1,5 +1,5 @@
-using XraySynth.Data;
 using XraySynth.Experiments;
+using XraySynth.Runtime;
 using XraySynth.Tests.Support;
 
 namespace XraySynth.Tests.Experiments;

@@ -1,8 +1,8 @@
 using TorchSharp;
 using XraySynth.Classifier.Data;
 using XraySynth.Classifier.Models;
-using XraySynth.Classifier.Training;
 using XraySynth.Data;
+using XraySynth.Runtime;
 
 namespace XraySynth.Classifier.Evaluation;
 

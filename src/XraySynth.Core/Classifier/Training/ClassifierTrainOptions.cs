@@ -1,3 +1,5 @@
+using XraySynth.Runtime;
+
 namespace XraySynth.Classifier.Training;
 
 /// <summary>Loss of the abnormality logit.</summary>

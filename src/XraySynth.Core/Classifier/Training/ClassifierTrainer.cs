@@ -6,6 +6,7 @@ using XraySynth.Classifier.Data;
 using XraySynth.Classifier.Evaluation;
 using XraySynth.Classifier.Models;
 using XraySynth.Data;
+using XraySynth.Runtime;
 using XraySynth.Weights;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;

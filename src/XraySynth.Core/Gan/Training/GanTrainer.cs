@@ -9,6 +9,7 @@ using XraySynth.Gan.Networks;
 using XraySynth.Gan.Snapshot;
 using XraySynth.Imaging;
 using XraySynth.Quality;
+using XraySynth.Runtime;
 using static TorchSharp.torch;
 using Generator = XraySynth.Gan.Networks.Generator;
 
