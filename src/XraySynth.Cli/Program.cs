@@ -1,4 +1,5 @@
 using System.CommandLine;
+using XraySynth.Cli.Commands;
 using XraySynth.Cli;
 using XraySynth.Runtime;
 

@@ -124,7 +124,7 @@ public static class CommonOptions
     /// <summary>
     /// <paramref name="help"/> (the help of <paramref name="command"/>) with every enum default written as it is typed:
     /// "[default: weighted-bce]", not the C# name "[default: WeightedBce]". System.CommandLine prints a default with
-    /// ToString() and keeps its help builder internal, so <see cref="Cli.Run(string[], TextWriter, TextWriter)"/>
+    /// ToString() and keeps its help builder internal, so the CLI's Run
     /// renders help into a buffer and passes it through here; every enum option of every verb gets it.
     /// </summary>
     public static string TypedDefaults(Command command, string help)

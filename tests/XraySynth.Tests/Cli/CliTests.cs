@@ -1,3 +1,4 @@
+using XraySynth.Cli.Commands;
 using XraySynth.Cli;
 using XraySynth.Runtime;
 using XraySynth.Tests.Support;

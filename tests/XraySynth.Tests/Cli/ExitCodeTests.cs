@@ -1,5 +1,6 @@
 using System.CommandLine;
 using XraySynth.Classifier.Models;
+using XraySynth.Cli.Commands;
 using XraySynth.Cli;
 using XraySynth.Gan.Snapshot;
 using XraySynth.Gan.Training;
