@@ -1,23 +1,11 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using XraySynth.Cli.Commands;
+using XraySynth.Runtime;
 
 namespace XraySynth.Cli;
-
-/// <summary>Exit codes of every verb (documented in README.md).</summary>
-public static class ExitCodes
-{
-    public const int Ok = 0;
-    /// <summary>An unexpected failure (a bug or an environment problem); the message says what.</summary>
-    public const int Failure = 1;
-    /// <summary>Bad input or options: a missing or corrupt file, a malformed row, an unusable device.</summary>
-    public const int BadInput = 2;
-    /// <summary>Interrupted by SIGINT (Ctrl+C) at a safe point; finished work is kept and a rerun resumes.</summary>
-    public const int Interrupted = 130;
-    /// <summary>Stopped by SIGTERM (a job scheduler's stop) at a safe point; finished work is kept and a rerun resumes.</summary>
-    public const int Terminated = 143;
-}
 
 /// <summary>The command tree. Each verb lives in Commands/&lt;Verb&gt;Command.cs: its options and a handler that
 /// takes parsed values and writers and returns an exit code.</summary>
@@ -45,17 +33,21 @@ public static class Cli
     public const string VerboseVariable = "XRAYSYNTH_VERBOSE";
 
     /// <summary>
-    /// Runs one command line. Every verb goes through here: bad input and file system failures print one line naming
+    /// Runs one command line. Every verb goes through here: usage errors (an unknown option or value) print the error and
+    /// the verb's help (exit 2); bad input and file system failures print one line naming
     /// the path and the fix (exit 2); SIGINT / SIGTERM ask the job to stop at its next safe point (a finished tick,
     /// epoch or image; a second signal stops at once) and exit 130 / 143 with how to resume; anything else is a bug:
     /// one line and exit 1 (the stack trace with --verbose or XRAYSYNTH_VERBOSE=1).
     /// </summary>
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+    public static int Run(string[] args, TextWriter output, TextWriter error) => Run(BuildRoot(), args, output, error);
+
+    /// <summary><see cref="Run(string[], TextWriter, TextWriter)"/> on another command tree (tests).</summary>
+    internal static int Run(RootCommand root, string[] args, TextWriter output, TextWriter error)
     {
         // ProcessTerminationTimeout = null: the signals are ours (System.CommandLine would exit 2 s after one).
-        var config = new InvocationConfiguration
+        InvocationConfiguration Config(TextWriter writer) => new()
         {
-            Output = output, Error = error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null,
+            Output = writer, Error = error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null,
         };
         using var stop = new CancellationTokenSource();
         int? signalExit = null;
@@ -71,9 +63,18 @@ public static class Cli
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         try
         {
-            var parse = BuildRoot().Parse(args);
+            var parse = root.Parse(args);
+            if (parse.Action is HelpAction || parse.Errors.Count > 0)
+            {
+                // Help, asked for or printed after a usage error, is rendered into a buffer so that its enum defaults
+                // read as they are typed (docs/cli.md). A usage error is bad input: exit 2.
+                var help = new StringWriter();
+                int code = parse.InvokeAsync(Config(help), stop.Token).GetAwaiter().GetResult();
+                output.Write(CommonOptions.TypedDefaults(parse.CommandResult.Command, help.ToString()));
+                return parse.Errors.Count > 0 ? ExitCodes.BadInput : code;
+            }
             CommonOptions.ApplyThreads(parse);
-            return parse.InvokeAsync(config, stop.Token).GetAwaiter().GetResult();
+            return parse.InvokeAsync(Config(output), stop.Token).GetAwaiter().GetResult();
         }
         catch (Exception e) when (UserError(e) is { } message)
         {
@@ -106,12 +107,13 @@ public static class Cli
     private static bool Verbose(string[] args) =>
         args.Contains("--verbose") || Environment.GetEnvironmentVariable(VerboseVariable) is "1" or "true";
 
-    /// <summary>The message of an exception that is the user's to fix (bad input), or null for a bug.</summary>
+    /// <summary>The message of an exception that is the user's to fix, or null for a bug. The kinds are told apart by
+    /// type (src/XraySynth.Core/Runtime/Errors.cs): bad input (<see cref="InputException"/>) and an environment that
+    /// cannot give what the run needs (<see cref="EnvironmentException"/>) both exit <see cref="ExitCodes.BadInput"/>,
+    /// as README.md documents; a file system failure is explained by <see cref="OutputFolder"/>; anything else is a bug.</summary>
     private static string? UserError(Exception e) => e switch
     {
-        Data.DataException or Imaging.ImageDecodeException or DeviceException or Gan.Snapshot.SnapshotException
-            or Classifier.Models.CheckpointMismatchException or Classifier.Models.CheckpointFormatException
-            or Weights.WeightsException => e.Message,
+        InputException or EnvironmentException => e.Message,
         AggregateException { InnerExceptions.Count: > 0 } a => UserError(a.InnerExceptions[0]),
         TargetInvocationException { InnerException: { } inner } => UserError(inner),
         IOException or UnauthorizedAccessException => OutputFolder.TryExplain(e)!.Message,

@@ -1,6 +1,7 @@
 using System.CommandLine;
-using XraySynth;
+using XraySynth.Cli.Commands;
 using XraySynth.Cli;
+using XraySynth.Runtime;
 
 // A CUDA libtorch from a PyTorch install must be loaded before anything touches torch.
 var libtorch = Cli.LibTorchFromArgs(args) ?? Environment.GetEnvironmentVariable(TorchRuntime.LibTorchVariable);
@@ -10,7 +11,7 @@ if (!string.IsNullOrEmpty(libtorch))
     {
         TorchRuntime.UseLibTorch(libtorch);
     }
-    catch (DeviceException e)
+    catch (EnvironmentException e)
     {
         Console.Error.WriteLine($"error: {e.Message}");
         return ExitCodes.BadInput;

@@ -7,6 +7,7 @@ using XraySynth.Data;
 using XraySynth.Gan.Generation;
 using XraySynth.Gan.Networks;
 using XraySynth.Imaging;
+using XraySynth.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 using Generator = XraySynth.Gan.Networks.Generator;
@@ -32,14 +33,14 @@ public static class BenchCommand
     {
         var work = new Argument<string>("work") { Description = "What to measure: gan-train, generate, classifier-train, prepare." };
         work.AcceptOnlyFromAmong(Works);
-        var patients = new Option<int>("--patients") { Description = "prepare: phantom patients generated as input (not timed).", DefaultValueFactory = _ => 200 };
-        var batch = new Option<int?>("--batch") { Description = "generate: images per forward (default 64 on CUDA, 8 on CPU); classifier-train: images per step (default 32)." };
-        var steps = new Option<int?>("--steps") { Description = "Timed batches after one warm-up (default 10 on CUDA, 3 on CPU)." };
+        var patients = new Option<int>("--patients") { Description = "prepare: phantom patients generated as input (not timed).", DefaultValueFactory = _ => 200, HelpName = "N" };
+        var batch = new Option<int?>("--batch") { Description = "generate: images per forward (default 64 on CUDA, 8 on CPU); classifier-train: images per step (default 32).", HelpName = "N" };
+        var steps = new Option<int?>("--steps") { Description = "Timed batches after one warm-up (default 10 on CUDA, 3 on CPU).", HelpName = "N" };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON (for machines)." };
         var reference = new Option<string?>("--reference") { Description = "prepare: a copy of the official stylegan2-ada-pytorch folder; its dataset_tool.py runs on the same images in the same run, interleaved.", HelpName = "DIR" };
-        var python = new Option<string>("--python") { Description = "prepare: the Python that runs --reference (needs numpy, PIL, click, tqdm).", DefaultValueFactory = _ => File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3" };
-        var resolution = new Option<int>("--resolution") { Description = "gan-train: image size of the phantom zip; generate: of the generator (a power of two).", DefaultValueFactory = _ => 256 };
-        var repeats = new Option<int>("--repeats") { Description = "prepare: rounds of the GAN-zip comparison (ours, official, ours, official, ...).", DefaultValueFactory = _ => 2 };
+        var python = new Option<string>("--python") { Description = "prepare: the Python that runs --reference (needs numpy, PIL, click, tqdm).", DefaultValueFactory = _ => File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3", HelpName = "FILE" };
+        var resolution = new Option<int>("--resolution") { Description = "gan-train: image size of the phantom zip; generate: of the generator (a power of two).", DefaultValueFactory = _ => 256, HelpName = "N" };
+        var repeats = new Option<int>("--repeats") { Description = "prepare: rounds of the GAN-zip comparison (ours, official, ours, official, ...).", DefaultValueFactory = _ => 2, HelpName = "N" };
         var device = CommonOptions.Device();
         var cmd = new Command("bench",
             "Measure throughput at the real sizes. gan-train: sec/kimg of StyleGAN2-ADA training (cfg auto, 256px, batch 16, one channel, " +
@@ -145,14 +146,14 @@ public static class BenchCommand
     {
         var tool = Path.Combine(reference, "dataset_tool.py");
         if (!File.Exists(tool))
-            throw new ArgumentException($"--reference {reference}: no dataset_tool.py there. fix: pass a copy of the official stylegan2-ada-pytorch folder.");
+            throw new DataException($"--reference {reference}: no dataset_tool.py there. fix: pass a copy of the official stylegan2-ada-pytorch folder.");
         var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = reference };
         foreach (var a in new[] { tool, "--source", source, "--dest", zip, "--transform=center-crop", "--width=256", "--height=256" }) start.ArgumentList.Add(a);
         start.Environment["OMP_NUM_THREADS"] = "1";
         var load = Load();
         var before = CpuTime.Children();
         var clock = Stopwatch.StartNew();
-        using var proc = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {python}");
+        using var proc = Process.Start(start) ?? throw new DataException($"--python {python}: cannot start it. fix: pass a Python 3 that has numpy, PIL, click and tqdm.");
         var stderr = proc.StandardError.ReadToEndAsync(cancel);
         proc.StandardOutput.ReadToEnd();
         proc.WaitForExit();
@@ -187,7 +188,7 @@ public static class BenchCommand
                 .With(o => o.Snap, 1_000_000).With(o => o.Mirror, true);
             var result = XraySynth.Gan.Training.GanTrainer.Run(request, null, null, line => log.WriteLine("  " + line), cancel);
             int images = (int)Math.Round(result.Kimg * 1000);
-            var secPerKimg = result.SecPerKimg ?? throw new InvalidOperationException("gan-train bench: only one tick ran; pass --steps 2 or more.");
+            var secPerKimg = result.SecPerKimg ?? throw new DataException("gan-train bench: only one tick ran. fix: pass --steps 2 or more.");
             var phases = result.PhaseSecPerKimg is { } ph ? string.Join(", ", ph.Select(kv => $"{kv.Key} {kv.Value:F1}")) : "n/a";
             var overhead = result.WorstSnapshotOverhead is { } w ? $"{100 * w:F1}%" : "n/a";
             return new BenchResult("gan-train", $"cfg auto {resolution}px, batch {batch}, 1 ch, ADA bgc, sec/kimg = {secPerKimg:F1} " +

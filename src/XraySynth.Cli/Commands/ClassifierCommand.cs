@@ -104,7 +104,7 @@ public static class ClassifierCommand
         {
             ClassifierArchitecture architecture;
             try { architecture = ClassifierModels.Parse(parse.GetValue(arch)!); }
-            catch (ArgumentException e) { throw new Data.DataException($"--arch: {e.Message}"); }
+            catch (ArgumentException e) { throw new DataException($"--arch: {e.Message}"); }
             using var net = ClassifierModels.Create(architecture, 1);
             net.eval();
             using var noGrad = no_grad();

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using XraySynth.Data;
 using XraySynth.Experiments;
+using XraySynth.Runtime;
 
 namespace XraySynth.Cli.Commands;
 
@@ -11,7 +12,7 @@ public static class DemoCommand
     public static Command Create()
     {
         var outDir = new Option<string>("--out") { Description = "Folder for everything the demo writes (rerun to resume).", DefaultValueFactory = _ => "demo", HelpName = "DIR" };
-        var patients = new Option<int>("--patients") { Description = "Phantom patients to generate.", DefaultValueFactory = _ => 320 };
+        var patients = new Option<int>("--patients") { Description = "Phantom patients to generate.", DefaultValueFactory = _ => 320, HelpName = "N" };
         var device = CommonOptions.Device();
         var cmd = new Command("demo",
             "Run the whole study end to end on generated phantom X-rays (no MURA download needed): phantoms -> configs/demo.json " +

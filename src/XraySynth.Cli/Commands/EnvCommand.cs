@@ -1,4 +1,5 @@
 using System.CommandLine;
+using XraySynth.Runtime;
 
 namespace XraySynth.Cli.Commands;
 

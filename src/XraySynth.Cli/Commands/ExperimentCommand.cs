@@ -1,6 +1,7 @@
 using System.CommandLine;
 using XraySynth.Cli.Rendering;
 using XraySynth.Experiments;
+using XraySynth.Runtime;
 
 namespace XraySynth.Cli.Commands;
 
@@ -10,7 +11,7 @@ public static class ExperimentCommand
     public static Command Create()
     {
         var config = new Option<string>("--config") { Description = "Experiment config (JSON; see configs/mura-shoulder.json and configs/demo.json).", Required = true, HelpName = "FILE.json" };
-        var outRoot = new Option<string>("--out") { Description = "Folder that holds experiment folders (RUNS/<name>/).", DefaultValueFactory = _ => "runs", HelpName = "RUNS" };
+        var runs = CommonOptions.Runs("Folder that holds experiment folders: this one is RUNS/<name>/ (name from the config).");
         var resume = new Option<bool>("--resume") { Description = "Continue an experiment whose folder exists (finished stages are kept, never recomputed)." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan (stages, folders, done or to do) and stop." };
         var device = CommonOptions.Device();
@@ -19,13 +20,13 @@ public static class ExperimentCommand
             "evaluation on real test images -> report.md / report.html with tables, CIs, paired tests and plots. Prints the plan first; " +
             "each stage writes its own folder and is skipped when already done.")
         {
-            config, outRoot, resume, dryRun, device, CommonOptions.LibTorch(), CommonOptions.Threads(),
+            config, runs.Runs, runs.OldOut, resume, dryRun, device, CommonOptions.LibTorch(), CommonOptions.Threads(),
         };
         cmd.SetAction((parse, cancel) =>
         {
             var output = parse.InvocationConfiguration.Output;
             var loaded = ExperimentConfig.Load(parse.GetValue(config)!);
-            return Task.FromResult(Run(loaded, Path.GetFullPath(parse.GetValue(outRoot)!), parse.GetValue(resume), parse.GetValue(dryRun), parse.GetValue(device), output, cancel));
+            return Task.FromResult(Run(loaded, Path.GetFullPath(runs.GetValue(parse)), parse.GetValue(resume), parse.GetValue(dryRun), parse.GetValue(device), output, cancel));
         });
         return cmd;
     }
@@ -40,7 +41,7 @@ public static class ExperimentCommand
             foreach (var s in plan) output.WriteLine($"  [{(s.Done ? "done" : "todo")}] {s.Name}: {s.Description}");
             if (dryRun) return ExitCodes.Ok;
             if (!resume && plan.Any(s => s.Done))
-                throw new Data.DataException($"{runner.Dir} already holds finished stages of this experiment. fix: pass --resume to continue it, or choose another --out.");
+                throw new DataException($"{runner.Dir} already holds finished stages of this experiment. fix: pass --resume to continue it, or choose another --runs.");
             var report = runner.Run(cancel);
             output.WriteLine($"report: {report}");
             output.WriteLine($"        {Path.ChangeExtension(report, ".html")}");

@@ -27,9 +27,9 @@ public static class GanCommand
 
     private static Command CreateSummary()
     {
-        var cfg = new Option<string>("--cfg") { Description = $"Network preset: {string.Join(", ", NetworkPresets.Names)}.", DefaultValueFactory = _ => "auto" };
-        var resolution = new Option<int>("--resolution") { Description = "Image size (a power of two, 4..1024).", DefaultValueFactory = _ => 256 };
-        var channels = new Option<int>("--channels") { Description = "Image channels: 1 (grey) or 3.", DefaultValueFactory = _ => 1 };
+        var cfg = new Option<string>("--cfg") { Description = $"Network preset: {string.Join(", ", NetworkPresets.Names)}.", DefaultValueFactory = _ => "auto", HelpName = "PRESET" };
+        var resolution = new Option<int>("--resolution") { Description = "Image size (a power of two, 4..1024).", DefaultValueFactory = _ => 256, HelpName = "N" };
+        var channels = new Option<int>("--channels") { Description = "Image channels: 1 (grey) or 3.", DefaultValueFactory = _ => 1, HelpName = "1|3" };
         var cond = new Option<bool>("--cond") { Description = "Class-conditional (2 classes: normal, abnormal)." };
         var cmd = new Command("summary", "Per-layer table of the generator and the discriminator (output shapes, parameters, buffers) with totals, like the official print_module_summary.")
         {
@@ -45,7 +45,7 @@ public static class GanCommand
             }
             catch (ArgumentException e)
             {
-                throw new Data.DataException(e.Message);
+                throw new DataException(e.Message);
             }
             using var g = new Generator(configs.G);
             using var d = new Discriminator(configs.D);
@@ -92,7 +92,7 @@ public static class GanCommand
             var output = parse.InvocationConfiguration.Output;
             var which = parse.GetValue(only);
             if (which is not null && which is not (Gan.Snapshot.GanSnapshot.G or Gan.Snapshot.GanSnapshot.D or Gan.Snapshot.GanSnapshot.GEma))
-                throw new Data.DataException($"--only {which}: use G, D or G_ema.");
+                throw new DataException($"--only {which}: use G, D or G_ema.");
             var file = Path.GetFullPath(parse.GetValue(outFile)!);
             var count = Gan.Snapshot.GanExport.Write(parse.GetValue(network)!, file, which);
             output.WriteLine($"wrote {file}: {count} tensors ({which ?? "G, D, G_ema + G_kwargs, D_kwargs"})");
@@ -105,13 +105,13 @@ public static class GanCommand
     {
         var network = new Option<string>("--network") { Description = "Snapshot folder (network-snapshot-KKKKKK) from 'gan train'; its G_ema generates.", Required = true, HelpName = "SNAPSHOT" };
         var outDir = new Option<string>("--out") { Description = "Output folder: seedNNNNNN.png per image + manifest.csv (rerun to resume).", Required = true, HelpName = "DIR" };
-        var count = new Option<int?>("--count") { Description = "Generate seeds 0..N-1." };
+        var count = new Option<int?>("--count") { Description = "Generate seeds 0..N-1.", HelpName = "N" };
         var seeds = new Option<string?>("--seeds") { Description = "Seeds as ranges and lists: 0-999 or 1,5,10-20.", HelpName = "A-B,C" };
-        var cls = new Option<string?>("--class") { Description = "positive (abnormal) or negative (normal), for a class-conditional model." };
-        var trunc = new Option<double>("--trunc") { Description = "Truncation psi: 1 = none, lower = closer to the average image (less diverse, fewer artefacts).", DefaultValueFactory = _ => 1.0 };
+        var cls = new Option<string?>("--class") { Description = "positive (abnormal) or negative (normal), for a class-conditional model.", HelpName = "positive|negative" };
+        var trunc = new Option<double>("--trunc") { Description = "Truncation psi: 1 = none, lower = closer to the average image (less diverse, fewer artefacts).", DefaultValueFactory = _ => 1.0, HelpName = "X" };
         var noise = CommonOptions.Enum("--noise-mode", "Per-layer noise: const (fixed, reproducible), random (per seed), none.", NoiseMode.Const);
-        var batch = new Option<int>("--batch") { Description = "Images per forward pass on the device.", DefaultValueFactory = _ => 64 };
-        var sharpen = new Option<double>("--sharpen") { Description = "Unsharp-mask amount applied to each image (0 = none; the seed project used ~1).", DefaultValueFactory = _ => 0 };
+        var batch = new Option<int>("--batch") { Description = "Images per forward pass on the device.", DefaultValueFactory = _ => 64, HelpName = "N" };
+        var sharpen = new Option<double>("--sharpen") { Description = "Unsharp-mask amount applied to each image (0 = none; the seed project used ~1).", DefaultValueFactory = _ => 0, HelpName = "X" };
         var grid = new Option<string?>("--grid") { Description = "Also write a grid PNG of the first (up to 64) images.", HelpName = "FILE.png" };
         var device = CommonOptions.Device();
         var cmd = new Command("generate",
@@ -149,10 +149,10 @@ public static class GanCommand
     public static List<long> ParseSeeds(int? count, string? seeds)
     {
         if ((count is null) == (seeds is null))
-            throw new Data.DataException("pass exactly one of --count N or --seeds A-B.");
+            throw new DataException("pass exactly one of --count N or --seeds A-B.");
         if (count is { } n)
         {
-            if (n < 1) throw new Data.DataException($"--count {n}: must be at least 1.");
+            if (n < 1) throw new DataException($"--count {n}: must be at least 1.");
             return Enumerable.Range(0, n).Select(i => (long)i).ToList();
         }
         var list = new List<long>();
@@ -163,7 +163,7 @@ public static class GanCommand
             else if (ends.Length == 2 && long.TryParse(ends[0], NumberStyles.None, CultureInfo.InvariantCulture, out var a)
                      && long.TryParse(ends[1], NumberStyles.None, CultureInfo.InvariantCulture, out var b) && a <= b && b - a < 10_000_000)
                 for (long s = a; s <= b; s++) list.Add(s);
-            else throw new Data.DataException($"--seeds '{part}': expected a seed (12) or a range (0-999) of non-negative integers.");
+            else throw new DataException($"--seeds '{part}': expected a seed (12) or a range (0-999) of non-negative integers.");
         }
         return list;
     }

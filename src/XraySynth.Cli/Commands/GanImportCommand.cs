@@ -1,15 +1,16 @@
+using XraySynth.Runtime;
 using System.CommandLine;
 using XraySynth.Gan.Import;
 
 namespace XraySynth.Cli.Commands;
 
-/// <summary><c>xraysynth gan import PKL --out SNAPSHOT_DIR</c>: an official network pickle as an XraySynth snapshot.</summary>
+/// <summary><c>xraysynth gan import PKL --out SNAPSHOT</c>: an official network pickle as an XraySynth snapshot.</summary>
 public static class GanImportCommand
 {
     public static Command Create()
     {
         var pkl = new Argument<string>("PKL") { Description = "Network pickle of stylegan2-ada-pytorch or stylegan3 (--cfg stylegan2), e.g. network-snapshot-000800.pkl." };
-        var outDir = new Option<string>("--out") { Description = "Snapshot folder to write (G, D, G_ema as safetensors + snapshot.json).", Required = true, HelpName = "SNAPSHOT_DIR" };
+        var outDir = new Option<string>("--out") { Description = "Snapshot folder to write (G, D, G_ema as safetensors + snapshot.json).", Required = true, HelpName = "SNAPSHOT" };
         var cmd = new Command("import",
             "Read an official StyleGAN2 network pickle without running its code (a restricted reader that refuses every unknown global) " +
             "and write it as a snapshot folder: the architecture from the pickle's init_kwargs, every tensor by name and shape. " +

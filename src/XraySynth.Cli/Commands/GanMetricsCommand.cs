@@ -1,3 +1,4 @@
+using XraySynth.Runtime;
 using System.CommandLine;
 using System.Globalization;
 using XraySynth.Cli.Rendering;
@@ -13,7 +14,7 @@ public static class GanMetricsCommand
     {
         var network = new Option<string?>("--network") { Description = "Snapshot folder (network-snapshot-KKKKKK) whose G_ema generates seeds 0..count-1; results go to its run folder.", HelpName = "SNAPSHOT" };
         var images = new Option<string?>("--images") { Description = "A 'gan generate' folder (or any folder of PNGs) to measure instead; results go into it.", HelpName = "DIR" };
-        var data = new Option<string>("--data") { Description = "The real images: the GAN training zip (gan-256.zip), the folder 'prepare' wrote, or a manifest (train.csv).", Required = true, HelpName = "ZIP_OR_PREPARED_DIR" };
+        var data = new Option<string>("--data") { Description = "The real images: the GAN training zip (gan-256.zip), the folder 'prepare' wrote, or a manifest (train.csv).", Required = true, HelpName = "ZIP|PREPARED|CSV" };
         var metrics = new Option<string>("--metrics") { Description = "Comma-separated: fid (with the relative FD), kid, pr, memorization; or all.", DefaultValueFactory = _ => "fid", HelpName = "fid,kid,pr,memorization" };
         var detector = new Option<string>("--detector")
         {
@@ -22,15 +23,15 @@ public static class GanMetricsCommand
             DefaultValueFactory = _ => "inception",
             HelpName = "inception|FILE.pt|classifier:RUN|builtin",
         };
-        var count = new Option<int>("--count") { Description = "Synthetic images to measure (the official metrics use 50000).", DefaultValueFactory = _ => 50_000 };
-        var cls = new Option<string?>("--class") { Description = "positive or negative: that class of the model against the reals of that class." };
-        var batch = new Option<int>("--batch") { Description = "Images per detector pass on the device.", DefaultValueFactory = _ => 64 };
+        var count = new Option<int>("--count") { Description = "Synthetic images to measure (the official metrics use 50000).", DefaultValueFactory = _ => 50_000, HelpName = "N" };
+        var cls = new Option<string?>("--class") { Description = "positive or negative: that class of the model against the reals of that class.", HelpName = "positive|negative" };
+        var batch = new Option<int>("--batch") { Description = "Images per detector pass on the device.", DefaultValueFactory = _ => 64, HelpName = "N" };
         var seed = CommonOptions.Seed();
         var cache = new Option<string?>("--cache") { Description = $"Real-feature cache folder (default: ${FeatureDetectors.CacheVariable}/gan-metrics or ~/.cache/xraysynth/gan-metrics).", HelpName = "DIR" };
         var noCache = new Option<bool>("--no-cache") { Description = "Compute the real features every time; write no cache." };
-        var percentile = new Option<double>("--audit-percentile") { Description = "Audit calibration: percentile of real-vs-real nearest-neighbour distances (nearest image of another patient).", DefaultValueFactory = _ => 1.0 };
-        var margin = new Option<double>("--audit-margin") { Description = "Audit threshold = margin x that percentile (copies lie far below it).", DefaultValueFactory = _ => 0.5 };
-        var pixels = new Option<int>("--audit-pixels") { Description = "Side of the grey images compared in the audit's pixel space.", DefaultValueFactory = _ => 64 };
+        var percentile = new Option<double>("--audit-percentile") { Description = "Audit calibration: percentile of real-vs-real nearest-neighbour distances (nearest image of another patient).", DefaultValueFactory = _ => 1.0, HelpName = "X" };
+        var margin = new Option<double>("--audit-margin") { Description = "Audit threshold = margin x that percentile (copies lie far below it).", DefaultValueFactory = _ => 0.5, HelpName = "X" };
+        var pixels = new Option<int>("--audit-pixels") { Description = "Side of the grey images compared in the audit's pixel space.", DefaultValueFactory = _ => 64, HelpName = "N" };
         var outDir = new Option<string?>("--out") { Description = "Where metric-*.jsonl and the audit files go (default: the run folder, or the --images folder).", HelpName = "DIR" };
         var device = CommonOptions.Device();
         var cmd = new Command("metrics",

@@ -1,3 +1,4 @@
+using XraySynth.Runtime;
 using System.CommandLine;
 using XraySynth.Cli.Rendering;
 using XraySynth.Gan.Snapshot;
@@ -86,7 +87,7 @@ public static class GanTrainCommand
                         {
                             return (T)parse(result.Tokens.Count > 0 ? result.Tokens[0].Value : "");
                         }
-                        catch (XraySynth.Data.DataException e)
+                        catch (XraySynth.Runtime.DataException e)
                         {
                             result.AddError(e.Message);
                             return default!;

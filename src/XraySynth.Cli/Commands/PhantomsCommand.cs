@@ -1,3 +1,4 @@
+using XraySynth.Runtime;
 using System.CommandLine;
 using XraySynth.Cli.Rendering;
 using XraySynth.Data;
@@ -10,10 +11,10 @@ public static class PhantomsCommand
     public static Command Create()
     {
         var outDir = new Option<string>("--out") { Description = "Folder to write MURA-v1.1/ into.", Required = true, HelpName = "DIR" };
-        var patients = new Option<int>("--patients") { Description = "Number of patients (about 20% go to valid/, each has 1-3 studies of 1-4 views).", DefaultValueFactory = _ => 100 };
+        var patients = new Option<int>("--patients") { Description = "Number of patients (about 20% go to valid/, each has 1-3 studies of 1-4 views).", DefaultValueFactory = _ => 100, HelpName = "N" };
         var parts = CommonOptions.Parts();
         var seed = CommonOptions.Seed();
-        var maxSide = new Option<int>("--max-side") { Description = "Longest image side in pixels (MURA: 512); sides vary from half of it up.", DefaultValueFactory = _ => 512 };
+        var maxSide = new Option<int>("--max-side") { Description = "Longest image side in pixels (MURA: 512); sides vary from half of it up.", DefaultValueFactory = _ => 512, HelpName = "N" };
         var cmd = new Command("phantoms",
             "Write a MURA-v1.1-shaped dataset of generated radiograph-like PNGs (folders + the four header-less CSVs): " +
             "bone shapes on soft tissue, random pose and size; abnormal studies show a fracture, implant or lesion. " +

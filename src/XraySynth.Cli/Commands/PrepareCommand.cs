@@ -1,3 +1,4 @@
+using XraySynth.Runtime;
 using System.CommandLine;
 using XraySynth.Cli.Rendering;
 using XraySynth.Data;
@@ -13,16 +14,16 @@ public static class PrepareCommand
         var mura = new Option<string>("--mura") { Description = "Folder holding MURA-v1.1/ (or MURA-v1.1 itself).", Required = true, HelpName = "ROOT" };
         var outDir = new Option<string>("--out") { Description = "Output folder (new or empty, or an earlier run of the same preparation, which resumes).", Required = true, HelpName = "DIR" };
         var parts = CommonOptions.Parts();
-        var resolution = new Option<int>("--resolution") { Description = "GAN image size: a power of two (64, 128, 256, 512, ...).", DefaultValueFactory = _ => 256 };
-        var channels = new Option<int>("--channels") { Description = "GAN image channels: 1 (grey, X-rays are grey) or 3 (RGB, for tools that need it).", DefaultValueFactory = _ => 1 };
-        var clsSize = new Option<int>("--classifier-size") { Description = "Side of the stored classifier images (grey, square); the classifier resizes to its --size.", DefaultValueFactory = _ => 320 };
+        var resolution = new Option<int>("--resolution") { Description = "GAN image size: a power of two (64, 128, 256, 512, ...).", DefaultValueFactory = _ => 256, HelpName = "N" };
+        var channels = new Option<int>("--channels") { Description = "GAN image channels: 1 (grey, X-rays are grey) or 3 (RGB, for tools that need it).", DefaultValueFactory = _ => 1, HelpName = "1|3" };
+        var clsSize = new Option<int>("--classifier-size") { Description = "Side of the stored classifier images (grey, square); the classifier resizes to its --size.", DefaultValueFactory = _ => 320, HelpName = "N" };
         var fit = CommonOptions.Enum("--fit", "Make images square by padding (keeps everything) or centre-cropping.", FitMode.Pad);
         var contrast = CommonOptions.Enum("--contrast", "Contrast enhancement: none, autocontrast (1% stretch), clahe (adaptive equalisation).", ContrastMode.None);
-        var valFraction = new Option<double>("--val-fraction") { Description = "Fraction of MURA-train patients held out for validation (split by patient).", DefaultValueFactory = _ => 0.1 };
+        var valFraction = new Option<double>("--val-fraction") { Description = "Fraction of MURA-train patients held out for validation (split by patient).", DefaultValueFactory = _ => 0.1, HelpName = "X" };
         var strict = new Option<bool>("--strict") { Description = "Stop at the first bad image or CSV row instead of skipping and listing it." };
         var seed = CommonOptions.Seed();
         var pngCompression = CommonOptions.Enum("--png-compression", "PNG compression inside the GAN zip (same pixels): none (default, as the official dataset_tool: largest, fastest to write and read), fast (about half the size), small (smallest, slowest).", PngCompression.None);
-        var workers = new Option<int>("--workers") { Description = "Parallel workers (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var workers = new Option<int?>("--workers") { Description = "Parallel workers that decode and write images. Default: the CPUs this process may use.", HelpName = "N" };
         var cmd = new Command("prepare",
             "Read MURA-v1.1 (its CSVs, or its folders), split by patient (MURA valid/ = held-out test set; validation cut from train/), " +
             "and write: a StyleGAN2-ADA-compatible zip of the training split (dataset.json labels: 0 normal, 1 abnormal), classifier " +
@@ -44,7 +45,7 @@ public static class PrepareCommand
             Strict = parse.GetValue(strict),
             Seed = parse.GetValue(seed),
             PngCompression = parse.GetValue(pngCompression),
-            Workers = parse.GetValue(workers),
+            Workers = parse.GetValue(workers) ?? Environment.ProcessorCount,
         }, parse.InvocationConfiguration.Output, cancel)));
         return cmd;
     }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Spectre.Console;
 using Spectre.Console.Rendering;
+using XraySynth.Runtime;
 
 namespace XraySynth.Cli.Rendering;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using XraySynth.Imaging;
+using XraySynth.Runtime;
 
 namespace XraySynth.Data;
 

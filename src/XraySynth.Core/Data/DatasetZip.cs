@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using XraySynth.Runtime;
 
 namespace XraySynth.Data;
 
@@ -167,23 +168,9 @@ public sealed class DatasetZipReader : IDisposable
     public (uint Crc32, long Length) EntryDigest(string name) =>
         _entries.TryGetValue(name, out var e) ? (e.Crc32, e.Length) : throw new DataException($"{Path}: no entry '{name}'");
 
-    /// <summary>What makes a zip entry name unsafe (it could reach outside the folder it is extracted to or compare
-    /// equal to another): an absolute path, a drive letter, a backslash, a '.', '..' or empty segment, a control
-    /// character; null when it is a plain relative name.</summary>
-    public static string? EntryNameProblem(string name)
-    {
-        if (name.Length == 0) return "an empty name";
-        if (name.Contains('\\')) return "a backslash (a Windows path separator; zip names use '/')";
-        if (name[0] == '/') return "an absolute path";
-        if (name.Length >= 2 && name[1] == ':' && char.IsAsciiLetter(name[0])) return "a drive letter (an absolute Windows path)";
-        if (name.Any(char.IsControl)) return "a control character";
-        if (name.TrimEnd('/').Split('/').Any(seg => seg is "" or "." or "..")) return "a '.', '..' or empty path segment";
-        return null;
-    }
-
     private static void CheckEntryName(string zipPath, string name)
     {
-        if (EntryNameProblem(name) is { } problem)
+        if (ZipEntryNames.Problem(name) is { } problem)
             throw new DataException($"{zipPath}: entry '{name.ReplaceLineEndings(" ")}' has {problem}; a dataset zip holds plain relative names. fix: rebuild the zip with 'xraysynth prepare'.");
     }
 

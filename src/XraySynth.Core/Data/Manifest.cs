@@ -1,3 +1,5 @@
+using XraySynth.Runtime;
+
 
 namespace XraySynth.Data;
 

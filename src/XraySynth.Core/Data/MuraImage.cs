@@ -21,9 +21,6 @@ public sealed record MuraImage(string RelativePath, string FullPath, MuraSplit S
 /// applies) and what is wrong with it.</summary>
 public sealed record InputProblem(string File, string Problem);
 
-/// <summary>A fatal problem with the input or the options: the message names the file and the fix.</summary>
-public sealed class DataException(string message) : Exception(message);
-
 /// <summary>The seven MURA study types and the parsing of MURA's path convention.</summary>
 public static class MuraPaths
 {

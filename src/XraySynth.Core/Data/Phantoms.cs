@@ -1,5 +1,6 @@
 using SkiaSharp;
 using XraySynth.Imaging;
+using XraySynth.Runtime;
 
 namespace XraySynth.Data;
 

@@ -1,4 +1,5 @@
 using XraySynth.Imaging;
+using XraySynth.Runtime;
 
 namespace XraySynth.Data;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using XraySynth.Runtime;
 
 namespace XraySynth.Data;
 

@@ -331,7 +331,7 @@ public sealed record ExperimentConfig
         return p;
     }
 
-    /// <summary>A name that is one folder under --out: never '.', '..', a path, hidden, or with control characters.</summary>
+    /// <summary>A name that is one folder under --runs: never '.', '..', a path, hidden, or with control characters.</summary>
     public static bool IsPlainFolderName(string? name) =>
         !string.IsNullOrWhiteSpace(name) && name.Length <= 100 && name is not ("." or "..") && !name.StartsWith('.')
         && name.Trim() == name && name.All(ch => char.IsLetterOrDigit(ch) || ch is '-' or '_' or '.');

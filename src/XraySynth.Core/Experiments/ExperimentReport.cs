@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using XraySynth.Classifier.Evaluation;
 using XraySynth.Data;
 using XraySynth.Imaging;
+using XraySynth.Runtime;
 
 namespace XraySynth.Experiments;
 
@@ -259,7 +260,7 @@ public static class ExperimentReport
         doc.H(2, "Reproducibility");
         doc.P($"Every stage lives in its own folder under {r.Dir} and is finished when its {ExperimentRunner.MarkerFile} marker is written. " +
               $"To continue an interrupted experiment, or to rewrite this report from the recorded results, run " +
-              $"'xraysynth experiment --config CONFIG --out {Path.GetDirectoryName(r.Dir)} --resume' (without --resume, an existing experiment " +
+              $"'xraysynth experiment --config CONFIG --runs {Path.GetDirectoryName(r.Dir)} --resume' (without --resume, an existing experiment " +
               "folder is refused; 'xraysynth demo' always resumes): finished stages are kept and never recomputed; a stage finished with " +
               "other settings is refused. Config:");
         doc.Pre(Json.Serialize(x.Config));

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using XraySynth.Classifier.Evaluation;
 using XraySynth.Data;
+using XraySynth.Runtime;
 
 namespace XraySynth.Experiments;
 

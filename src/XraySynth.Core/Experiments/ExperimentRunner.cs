@@ -6,6 +6,7 @@ using XraySynth.Data;
 using XraySynth.Gan.Generation;
 using XraySynth.Gan.Training;
 using XraySynth.Quality;
+using XraySynth.Runtime;
 
 namespace XraySynth.Experiments;
 
@@ -50,7 +51,7 @@ public sealed class ExperimentRunner
     /// <summary>Runs every stage not yet done, in order, then writes the report.</summary>
     public string Run(CancellationToken cancel = default)
     {
-        using var held = RunFolderLock.Acquire(OutputFolder.Ensure(_dir, "--out"), "experiment");
+        using var held = RunFolderLock.Acquire(OutputFolder.Ensure(_dir, "--runs"), "experiment");
         AtomicFile.RemoveTemporaries(_dir);
         Json.WriteFile(Path.Combine(_dir, "config.json"), _c);
         _cancel = cancel;
@@ -81,7 +82,7 @@ public sealed class ExperimentRunner
         var marker = Json.Deserialize<Marker>(File.ReadAllText(path));
         if (marker?.Key == s.Key) return true;
         throw new DataException($"{s.Dir} was finished with other settings than this config asks for (stage '{s.Name}'). " +
-                                "fix: use another --out or experiment name, or delete that folder to recompute it.");
+                                "fix: use another --runs or experiment name, or delete that folder to recompute it.");
     }
 
     private static string Hash(params object?[] parts) =>

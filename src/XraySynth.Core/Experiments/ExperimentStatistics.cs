@@ -1,4 +1,6 @@
+using XraySynth.Runtime;
 using XraySynth.Classifier.Evaluation;
+using XraySynth.Statistics;
 
 namespace XraySynth.Experiments;
 

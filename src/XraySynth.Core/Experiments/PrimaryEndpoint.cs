@@ -1,3 +1,4 @@
+using XraySynth.Runtime;
 using XraySynth.Classifier.Evaluation;
 
 namespace XraySynth.Experiments;

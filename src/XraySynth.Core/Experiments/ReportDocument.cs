@@ -1,3 +1,4 @@
+using XraySynth.Runtime;
 using System.Net;
 using System.Text;
 

@@ -1,3 +1,6 @@
+using XraySynth.Runtime;
+using XraySynth.Statistics;
+
 namespace XraySynth.Experiments;
 
 /// <summary>One arm's per-seed values of one metric: mean and a t confidence interval of the mean.</summary>

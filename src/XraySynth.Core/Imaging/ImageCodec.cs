@@ -1,10 +1,11 @@
 using SkiaSharp;
+using XraySynth.Runtime;
 
 namespace XraySynth.Imaging;
 
 /// <summary>An image file that cannot be used: missing, truncated, corrupt or of an unsupported kind.</summary>
 public sealed class ImageDecodeException(string path, string reason)
-    : Exception($"{path}: {reason}")
+    : InputException($"{path}: {reason}")
 {
     public string Path { get; } = path;
     public string Reason { get; } = reason;
@@ -37,7 +38,7 @@ public static class ImageCodec
         if (string.IsNullOrWhiteSpace(text)) return DefaultMaxPixels;
         if (long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) && value > 0)
             return value;
-        throw new Data.DataException($"{MaxPixelsVariable}={text}: expected a positive whole number of pixels (default {DefaultMaxPixels}). fix: correct or unset it.");
+        throw new DataException($"{MaxPixelsVariable}={text}: expected a positive whole number of pixels (default {DefaultMaxPixels}). fix: correct or unset it.");
     }
 
     /// <summary>Decodes a file to 1 channel (grey) or 3 channels (RGB). Throws <see cref="ImageDecodeException"/>

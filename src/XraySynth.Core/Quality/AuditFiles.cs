@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using XraySynth.Data;
 using XraySynth.Imaging;
+using XraySynth.Runtime;
 
 namespace XraySynth.Quality;
 

@@ -1,8 +1,7 @@
 using System.Security.Cryptography;
 using TorchSharp;
 using XraySynth.Classifier.Models;
-using XraySynth.Classifier.Training;
-using XraySynth.Data;
+using XraySynth.Runtime;
 using static TorchSharp.torch;
 
 namespace XraySynth.Quality;
@@ -60,7 +59,7 @@ public sealed class ClassifierDetector : IFeatureDetector
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var x = ImageTensors.Resize(ImageTensors.GreyFloat(images, _device), _size);       // [N,1,S,S] in [0,1]
-        x = ClassifierAugment.Normalize(x);                                                  // [N,3,S,S]
+        x = ImageNetInput.Normalize(x);                                                  // [N,3,S,S]
         return Features(x).to(ScalarType.Float32).cpu().MoveToOuterDisposeScope();
     }
 

@@ -1,4 +1,4 @@
-using XraySynth.Data;
+using XraySynth.Runtime;
 using XraySynth.Weights;
 using static TorchSharp.torch;
 
@@ -21,7 +21,8 @@ public static class FeatureDetectors
     /// <c>$XRAYSYNTH_INCEPTION</c> when set, else NVIDIA's file from <see cref="WeightsCache"/> (reused from the official
     /// code's dnnlib cache, or downloaded once and verified; <paramref name="progress"/> sees the download).</summary>
     /// <exception cref="DataException">Unknown spelling, missing or unreadable file (the message says how to fix it).</exception>
-    /// <exception cref="WeightsException">The Inception file could not be downloaded (the message names the URL and the folder).</exception>
+    /// <exception cref="WeightsException">The Inception file could not be downloaded (the message names the URL and the
+    /// folder), or <c>$XRAYSYNTH_INCEPTION</c> names no file.</exception>
     public static IFeatureDetector Open(string spec, Device? device = null, IProgress<ProgressInfo>? progress = null,
         CancellationToken cancel = default)
     {
@@ -31,7 +32,7 @@ public static class FeatureDetectors
         if (s.Equals("inception", StringComparison.OrdinalIgnoreCase))
         {
             var path = Environment.GetEnvironmentVariable(InceptionVariable) is { Length: > 0 } env
-                ? env       // named explicitly: a missing file is reported by the loader
+                ? InceptionFromEnvironment(env)
                 : WeightsCache.FromEnvironment().Resolve(InceptionSource, progress, cancel);
             return TorchScriptDetector.Load(path, device);
         }
@@ -45,6 +46,13 @@ public static class FeatureDetectors
             return TorchScriptDetector.Load(s, device);
         throw new DataException($"--detector '{spec}': expected inception, builtin, classifier:RUN or the path of a TorchScript .pt file.");
     }
+
+    /// <summary>The file <c>$XRAYSYNTH_INCEPTION</c> names; one that is not there is an environment error (the
+    /// setting points nowhere), not bad input.</summary>
+    private static string InceptionFromEnvironment(string path) => File.Exists(path)
+        ? path
+        : throw new WeightsException($"${InceptionVariable}={path}: no such file. fix: point it at NVIDIA's " +
+                                     $"{InceptionSource.FileName}, or unset it to use the cached or downloaded copy.");
 
     /// <summary>NVIDIA's FID Inception network in <see cref="WeightsRegistry"/>.</summary>
     public static WeightsSource InceptionSource => WeightsRegistry.Find("inception")!;

@@ -1,3 +1,4 @@
+using XraySynth.Runtime;
 using XraySynth.Imaging;
 using static TorchSharp.torch;
 

@@ -1,3 +1,4 @@
+using XraySynth.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;

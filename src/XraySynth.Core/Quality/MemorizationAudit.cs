@@ -1,5 +1,5 @@
-using XraySynth.Data;
 using XraySynth.Imaging;
+using XraySynth.Runtime;
 using static TorchSharp.torch;
 
 namespace XraySynth.Quality;

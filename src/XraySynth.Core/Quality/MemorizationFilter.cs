@@ -1,5 +1,6 @@
 using System.Globalization;
 using XraySynth.Data;
+using XraySynth.Runtime;
 
 namespace XraySynth.Quality;
 

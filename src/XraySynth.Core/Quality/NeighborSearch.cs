@@ -1,3 +1,4 @@
+using XraySynth.Runtime;
 using static TorchSharp.torch;
 
 namespace XraySynth.Quality;

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using XraySynth.Runtime;
 using static TorchSharp.torch;
 
 namespace XraySynth.Quality;

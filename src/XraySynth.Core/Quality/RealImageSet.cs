@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using XraySynth.Data;
 using XraySynth.Imaging;
+using XraySynth.Runtime;
 
 namespace XraySynth.Quality;
 

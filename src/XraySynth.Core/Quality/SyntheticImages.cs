@@ -3,6 +3,7 @@ using XraySynth.Data;
 using XraySynth.Gan.Generation;
 using XraySynth.Gan.Snapshot;
 using XraySynth.Imaging;
+using XraySynth.Runtime;
 using static TorchSharp.torch;
 using Generator = XraySynth.Gan.Networks.Generator;
 

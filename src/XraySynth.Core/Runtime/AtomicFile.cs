@@ -1,4 +1,4 @@
-namespace XraySynth;
+namespace XraySynth.Runtime;
 
 /// <summary>Writes files so that a reader (or a resumed run) never sees a half-written one: the content goes to
 /// a temporary file beside the target, is flushed to disk, and is renamed over the target.</summary>

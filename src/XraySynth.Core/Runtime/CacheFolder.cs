@@ -1,4 +1,4 @@
-namespace XraySynth;
+namespace XraySynth.Runtime;
 
 /// <summary>XraySynth's cache folder (real-feature cache, downloaded weights): <c>$XRAYSYNTH_CACHE</c>, else
 /// <c>~/.cache/xraysynth</c>.</summary>

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 
-namespace XraySynth;
+namespace XraySynth.Runtime;
 
 /// <summary>CPU-time clocks for measurements that must mean something on a loaded machine: wall time there counts
 /// the waits for a core, CPU time only the work. Linux (clock_gettime, getrusage); elsewhere the thread clock falls

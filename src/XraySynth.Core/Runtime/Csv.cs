@@ -2,9 +2,8 @@ using System.Globalization;
 using System.Text;
 using CsvHelper;
 using CsvHelper.Configuration;
-using XraySynth.Data;
 
-namespace XraySynth;
+namespace XraySynth.Runtime;
 
 /// <summary>
 /// The one CSV layer: every CSV XraySynth writes or reads goes through here. RFC 4180: fields with a comma, a quote,

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace XraySynth;
+namespace XraySynth.Runtime;
 
 /// <summary>The JSON conventions of every file XraySynth writes (options.json, reports): camelCase, enums as
 /// kebab-case strings (<see cref="Runtime.EnumNames"/>), indented.</summary>

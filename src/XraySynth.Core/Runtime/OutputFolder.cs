@@ -1,6 +1,5 @@
-using XraySynth.Data;
 
-namespace XraySynth;
+namespace XraySynth.Runtime;
 
 /// <summary>
 /// The one place that turns a file system failure on an output path into the user's error (<see cref="DataException"/>,

@@ -1,11 +1,11 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace XraySynth;
+namespace XraySynth.Runtime;
 
 /// <summary>A pickle names code outside an allowlist, or holds something the readers will not read (<see cref="PickleScanner"/>,
 /// the network-pickle reader in Gan/Import): it is refused before anything uses it; the message says what and where.</summary>
-public sealed class PickleRefusedException(string message) : Exception(message)
+public sealed class PickleRefusedException(string message) : InputException(message)
 {
 }
 

@@ -1,4 +1,4 @@
-namespace XraySynth;
+namespace XraySynth.Runtime;
 
 /// <summary>Progress of a long stage, reported by Core through <see cref="IProgress{T}"/> and rendered by the CLI
 /// (a bar on a terminal, plain lines in logs).</summary>

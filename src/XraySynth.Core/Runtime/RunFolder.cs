@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace XraySynth;
+namespace XraySynth.Runtime;
 
 /// <summary>A run folder <c>ROOT/NNNNN-&lt;kind&gt;-&lt;desc&gt;/</c> with the files every run writes: <c>options.json</c>
 /// (every option, resolved), <c>log.txt</c> and <c>stats.jsonl</c> (one JSON object per tick or epoch).</summary>

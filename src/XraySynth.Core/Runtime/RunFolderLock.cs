@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using XraySynth.Data;
 
-namespace XraySynth;
+namespace XraySynth.Runtime;
 
 /// <summary>What a lock file says about its owner.</summary>
 /// <param name="Pid">The owner's process id.</param>

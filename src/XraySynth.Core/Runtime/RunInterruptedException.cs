@@ -1,4 +1,4 @@
-namespace XraySynth;
+namespace XraySynth.Runtime;
 
 /// <summary>A cancellation request (SIGINT, SIGTERM) stopped a job at a safe point; what was finished is on disk.
 /// <see cref="RunDir"/> is the run folder a resume continues, when the job has one.</summary>

@@ -4,10 +4,10 @@ using System.Text.Json;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace XraySynth;
+namespace XraySynth.Runtime;
 
 /// <summary>A safetensors file whose header is damaged or hostile; the message names the file and what is wrong.</summary>
-public sealed class SafetensorsFormatException(string file, string message) : Exception($"'{file}': {message}")
+public sealed class SafetensorsFormatException(string file, string message) : InputException($"'{file}': {message}")
 {
     /// <summary>The file.</summary>
     public string File { get; } = file;

@@ -1,6 +1,6 @@
 using System.IO.Compression;
 
-namespace XraySynth;
+namespace XraySynth.Runtime;
 
 /// <summary>
 /// Checks a PyTorch zip archive (torch.save since PyTorch 1.6, or torch.jit.save) before PyBridge or libtorch opens it:
@@ -37,7 +37,7 @@ public static class TorchArchive
                 foreach (var entry in zip.Entries)
                 {
                     var name = entry.FullName;
-                    if (Data.DatasetZipReader.EntryNameProblem(name) is { } problem)
+                    if (ZipEntryNames.Problem(name) is { } problem)
                         throw Bad(path, $"entry '{name}' has {problem}");
                     if (!names.Add(name)) throw Bad(path, $"entry '{name}' appears twice");
                     var top = name.Split('/')[0];

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace XraySynth;
+namespace XraySynth.Runtime;
 
 /// <summary>Which device a verb runs on: <c>auto</c> takes CUDA when it is there, else the CPU.</summary>
 public enum DeviceChoice
@@ -13,7 +13,7 @@ public enum DeviceChoice
 }
 
 /// <summary>The requested device cannot be used; the message says why and what to do.</summary>
-public sealed class DeviceException(string message) : Exception(message);
+public sealed class DeviceException(string message) : EnvironmentException(message);
 
 /// <summary>Device selection and, for CUDA without TorchSharp's CUDA packages, loading the CUDA-enabled libtorch of
 /// an existing PyTorch install (its <c>torch/lib</c> folder) before the first torch call.</summary>
@@ -98,7 +98,7 @@ public static class TorchRuntime
     public static void SetThreads(int threads)
     {
         if (threads < 1)
-            throw new DeviceException($"--threads {threads}: must be at least 1.");
+            throw new DataException($"--threads {threads}: must be at least 1.");
         torch.set_num_threads(threads);
         if (Interlocked.Exchange(ref _interopThreadsSet, 1) == 0)
         {

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using XraySynth.Runtime;
 
 namespace XraySynth.Weights;
 
@@ -100,7 +101,8 @@ public sealed partial class WeightsCache(WeightsCacheOptions options)
     /// A local file for <paramref name="nameOrPath"/>: an existing file is returned as it is (full path); a name of
     /// <see cref="WeightsRegistry"/> (of <paramref name="kind"/> when given) gives its verified cached or downloaded copy.
     /// </summary>
-    /// <exception cref="WeightsException">Unknown name, wrong kind, download failed or hash mismatch.</exception>
+    /// <exception cref="DataException">Neither a file nor a name (of that kind): the user's input.</exception>
+    /// <exception cref="WeightsException">The download failed or the file does not match its hash.</exception>
     public string Resolve(string nameOrPath, WeightsKind? kind, IProgress<ProgressInfo>? progress = null,
         CancellationToken cancel = default)
     {
@@ -111,7 +113,7 @@ public sealed partial class WeightsCache(WeightsCacheOptions options)
         if (source is null || (kind is not null && source.Kind != kind))
         {
             var what = source is null ? "is neither an existing file nor a known name" : $"names a {source.Kind} file, not a {kind} one";
-            throw new WeightsException($"'{nameOrPath}' {what}. fix: pass an existing file or one of: {string.Join(", ", names)}.");
+            throw new DataException($"'{nameOrPath}' {what}. fix: pass an existing file or one of: {string.Join(", ", names)}.");
         }
         return Resolve(source, progress, cancel);
     }

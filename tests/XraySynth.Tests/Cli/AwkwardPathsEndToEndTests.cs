@@ -1,5 +1,6 @@
 using XraySynth.Classifier.Evaluation;
 using XraySynth.Data;
+using XraySynth.Runtime;
 using XraySynth.Tests.Support;
 
 namespace XraySynth.Tests.Cli;

@@ -1,4 +1,6 @@
+using XraySynth.Cli.Commands;
 using XraySynth.Cli;
+using XraySynth.Runtime;
 using XraySynth.Tests.Support;
 
 namespace XraySynth.Tests.Cli;

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
-using XraySynth.Data;
 using XraySynth.Gan.Training;
+using XraySynth.Runtime;
 using XraySynth.Tests.Gan.Training;
 using XraySynth.Tests.Support;
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using TorchSharp;
 using XraySynth.Cli;
 using XraySynth.Cli.Commands;
+using XraySynth.Runtime;
 using XraySynth.Tests.Support;
 
 namespace XraySynth.Tests.Cli;

@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Text.Json.Nodes;
 using XraySynth.Data;
 using XraySynth.Gan.Training;
+using XraySynth.Runtime;
 using XraySynth.Tests.Gan.Training;
 using XraySynth.Tests.Support;
 using static TorchSharp.torch;

@@ -1,4 +1,5 @@
 using XraySynth.Data;
+using XraySynth.Runtime;
 using XraySynth.Tests.Support;
 
 namespace XraySynth.Tests.Data;

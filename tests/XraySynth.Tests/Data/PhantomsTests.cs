@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using XraySynth.Data;
 using XraySynth.Imaging;
+using XraySynth.Runtime;
 using XraySynth.Tests.Support;
 
 namespace XraySynth.Tests.Data;

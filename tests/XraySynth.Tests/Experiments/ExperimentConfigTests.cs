@@ -1,7 +1,6 @@
-using XraySynth.Data;
 using XraySynth.Experiments;
-using XraySynth.Tests.Support;
 using XraySynth.Runtime;
+using XraySynth.Tests.Support;
 
 namespace XraySynth.Tests.Experiments;
 

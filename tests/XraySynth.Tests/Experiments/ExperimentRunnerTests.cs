@@ -3,6 +3,7 @@ using XraySynth.Data;
 using XraySynth.Experiments;
 using XraySynth.Gan.Networks;
 using XraySynth.Gan.Snapshot;
+using XraySynth.Runtime;
 using XraySynth.Tests.Support;
 using Generator = XraySynth.Gan.Networks.Generator;
 

@@ -1,5 +1,6 @@
 using XraySynth.Classifier.Evaluation;
 using XraySynth.Experiments;
+using XraySynth.Statistics;
 using XraySynth.Tests.Support;
 
 namespace XraySynth.Tests.Experiments;

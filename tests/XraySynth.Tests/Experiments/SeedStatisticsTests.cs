@@ -1,4 +1,5 @@
 using XraySynth.Experiments;
+using XraySynth.Statistics;
 
 namespace XraySynth.Tests.Experiments;
 

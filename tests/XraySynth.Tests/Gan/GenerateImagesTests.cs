@@ -3,6 +3,7 @@ using XraySynth.Gan.Generation;
 using XraySynth.Gan.Networks;
 using XraySynth.Gan.Snapshot;
 using XraySynth.Imaging;
+using XraySynth.Runtime;
 using XraySynth.Tests.Support;
 using Generator = XraySynth.Gan.Networks.Generator;
 

@@ -1,3 +1,4 @@
+using XraySynth.Runtime;
 using TorchSharp;
 using XraySynth.Gan.Networks;
 using XraySynth.Gan.Snapshot;

@@ -5,6 +5,7 @@ using XraySynth.Gan.Networks;
 using XraySynth.Gan.Snapshot;
 using XraySynth.Imaging;
 using XraySynth.Quality;
+using XraySynth.Runtime;
 using XraySynth.Tests.Support;
 using Generator = XraySynth.Gan.Networks.Generator;
 
@@ -117,12 +118,12 @@ public class GanMetricsTests
         var pixelsFile = files.Single(f => Path.GetFileName(f).Contains("-pixels"));
         // Same keys and row counts, other dtypes: int32 features (the bytes would read as nonsense floats) and
         // float pixel vectors; and a covariance of the wrong shape. Each must be recomputed.
-        var f = XraySynth.SafetensorsFile.Load(featuresFile);
+        var f = XraySynth.Runtime.SafetensorsFile.Load(featuresFile);
         XraySynth.Quality.FeatureCache.Save(featuresFile, new Dictionary<string, TorchSharp.torch.Tensor>
         {
             ["features"] = f["features"].to(TorchSharp.torch.ScalarType.Int32), ["mean"] = f["mean"], ["cov"] = f["cov"],
         }, new System.Text.Json.Nodes.JsonObject());
-        var p = XraySynth.SafetensorsFile.Load(pixelsFile);
+        var p = XraySynth.Runtime.SafetensorsFile.Load(pixelsFile);
         XraySynth.Quality.FeatureCache.Save(pixelsFile, new Dictionary<string, TorchSharp.torch.Tensor>
         {
             ["pixels"] = p["pixels"].to(TorchSharp.torch.ScalarType.Float32),

@@ -3,6 +3,7 @@ using TorchSharp;
 using XraySynth.Data;
 using XraySynth.Imaging;
 using XraySynth.Quality;
+using XraySynth.Runtime;
 using XraySynth.Tests.Support;
 using static TorchSharp.torch;
 

@@ -1,6 +1,7 @@
 using XraySynth.Data;
 using XraySynth.Imaging;
 using XraySynth.Quality;
+using XraySynth.Runtime;
 using XraySynth.Tests.Support;
 
 namespace XraySynth.Tests.Quality;

@@ -1,6 +1,7 @@
 using FsCheck.Xunit;
 using XraySynth.Data;
 using XraySynth.Imaging;
+using XraySynth.Runtime;
 using XraySynth.Tests.Support;
 using static TorchSharp.torch;
 

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
-using XraySynth.Data;
 using XraySynth.Gan.Snapshot;
 using XraySynth.Gan.Training;
+using XraySynth.Runtime;
 using XraySynth.Tests.Support;
 using static TorchSharp.torch;
 

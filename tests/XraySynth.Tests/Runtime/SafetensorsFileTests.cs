@@ -1,5 +1,6 @@
 using System.Text;
 using TorchSharp;
+using XraySynth.Runtime;
 using static TorchSharp.torch;
 
 namespace XraySynth.Tests.Runtime;
@@ -107,11 +108,11 @@ public sealed class SafetensorsFileTests : IDisposable
         // classifier evaluate reads best.safetensors through the same checked reader.
         var run = Path.Combine(_dir, "run");
         Directory.CreateDirectory(run);
-        Json.WriteFile(Path.Combine(run, XraySynth.Classifier.Training.ClassifierModelInfo.FileName),
-            new XraySynth.Classifier.Training.ClassifierModelInfo { Arch = "densenet-smoke", Size = 32, Epoch = 1, ValAuroc = 0.5, ValKappa = 0, ValLoss = 1 });
-        var weights = Path.Combine(run, XraySynth.Classifier.Training.ClassifierModelInfo.BestWeights);
+        Json.WriteFile(Path.Combine(run, XraySynth.Classifier.Models.ClassifierModelInfo.FileName),
+            new XraySynth.Classifier.Models.ClassifierModelInfo { Arch = "densenet-smoke", Size = 32, Epoch = 1, ValAuroc = 0.5, ValKappa = 0, ValLoss = 1 });
+        var weights = Path.Combine(run, XraySynth.Classifier.Models.ClassifierModelInfo.BestWeights);
         File.WriteAllBytes(weights, Build("""{"features.conv0.weight":{"dtype":"F32","shape":[1073741824],"data_offsets":[0,4294967296]}}""", new byte[8]));
-        var e = Assert.Throws<XraySynth.Classifier.Models.CheckpointFormatException>(() => XraySynth.Classifier.Training.ClassifierModelInfo.LoadBest(run, out _));
+        var e = Assert.Throws<XraySynth.Classifier.Models.CheckpointFormatException>(() => XraySynth.Classifier.Models.ClassifierModelInfo.LoadBest(run, out _));
         Assert.Contains(weights, e.Message);
         Assert.Contains("features.conv0.weight", e.Message);
     }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using XraySynth.Classifier.Models;
+using XraySynth.Runtime;
 using XraySynth.Tests.Support;
 using XraySynth.Weights;
 
@@ -247,9 +248,9 @@ public sealed class WeightsCacheTests : IDisposable
         File.WriteAllBytes(file, [1, 2, 3]);
         Assert.Equal(file, cache.Resolve(file));
 
-        var unknown = Assert.Throws<WeightsException>(() => cache.Resolve("ffhq-typo"));
+        var unknown = Assert.Throws<DataException>(() => cache.Resolve("ffhq-typo"));
         Assert.Contains("ffhq256", unknown.Message);
-        var wrongKind = Assert.Throws<WeightsException>(() => cache.Resolve("inception", WeightsKind.Network));
+        var wrongKind = Assert.Throws<DataException>(() => cache.Resolve("inception", WeightsKind.Network));
         Assert.Contains("Detector", wrongKind.Message);
         Assert.Contains("ffhq256", wrongKind.Message);
     }

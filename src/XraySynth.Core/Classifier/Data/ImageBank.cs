@@ -1,6 +1,7 @@
 using TorchSharp;
 using XraySynth.Data;
 using XraySynth.Imaging;
+using XraySynth.Runtime;
 using static TorchSharp.torch;
 
 namespace XraySynth.Classifier.Data;

@@ -1,7 +1,6 @@
 using TorchSharp;
 using XraySynth.Classifier.Data;
 using XraySynth.Classifier.Models;
-using XraySynth.Classifier.Training;
 using XraySynth.Data;
 using XraySynth.Runtime;
 

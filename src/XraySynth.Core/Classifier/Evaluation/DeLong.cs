@@ -1,3 +1,6 @@
+using XraySynth.Runtime;
+using XraySynth.Statistics;
+
 namespace XraySynth.Classifier.Evaluation;
 
 /// <summary>DeLong's paired test of two AUROCs on the same cases.</summary>
@@ -88,7 +91,7 @@ public static class DeLong
 
     /// <summary>P(|Z| ≥ |z|) for a standard normal Z, as the limit of Student's t (df = 10⁸, within 1e-8).</summary>
     public static double StandardNormalTwoSidedP(double z) =>
-        double.IsNaN(z) ? double.NaN : Experiments.StudentT.TwoSidedP(z, 1e8);
+        double.IsNaN(z) ? double.NaN : StudentT.TwoSidedP(z, 1e8);
 
     /// <summary>1-based ranks, ties given their average rank.</summary>
     internal static double[] MidRanks(double[] values)

@@ -1,3 +1,4 @@
+using XraySynth.Runtime;
 using System.Globalization;
 
 namespace XraySynth.Classifier.Evaluation;

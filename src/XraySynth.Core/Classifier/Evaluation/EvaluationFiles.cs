@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using XraySynth.Data;
+using XraySynth.Runtime;
 
 namespace XraySynth.Classifier.Evaluation;
 

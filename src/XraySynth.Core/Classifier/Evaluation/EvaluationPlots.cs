@@ -1,5 +1,6 @@
 using System.Globalization;
 using ScottPlot;
+using XraySynth.Runtime;
 
 namespace XraySynth.Classifier.Evaluation;
 

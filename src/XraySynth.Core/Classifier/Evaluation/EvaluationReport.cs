@@ -1,3 +1,4 @@
+using XraySynth.Runtime;
 using System.Diagnostics.CodeAnalysis;
 
 namespace XraySynth.Classifier.Evaluation;

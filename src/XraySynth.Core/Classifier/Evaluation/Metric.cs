@@ -1,3 +1,4 @@
+using XraySynth.Runtime;
 using System.Reflection;
 
 namespace XraySynth.Classifier.Evaluation;

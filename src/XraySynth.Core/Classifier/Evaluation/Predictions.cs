@@ -1,4 +1,5 @@
 using XraySynth.Data;
+using XraySynth.Runtime;
 
 namespace XraySynth.Classifier.Evaluation;
 

@@ -1,10 +1,11 @@
 using System.Text;
+using XraySynth.Runtime;
 
 namespace XraySynth.Classifier.Models;
 
 /// <summary>A checkpoint file could not be read as a state_dict (wrong or unsupported format, corrupt file).</summary>
 public sealed class CheckpointFormatException(string file, string message, Exception? inner = null)
-    : Exception(message, inner)
+    : InputException(message, inner)
 {
     /// <summary>The checkpoint file.</summary>
     public string File { get; } = file;
@@ -25,7 +26,7 @@ public sealed record ShapeMismatch(string Key, IReadOnlyList<long> Expected, IRe
 /// A checkpoint's keys or shapes do not fit the network. Nothing was loaded. The message names every missing key,
 /// every unexpected key and every shape mismatch, and says how to fix it.
 /// </summary>
-public sealed class CheckpointMismatchException : Exception
+public sealed class CheckpointMismatchException : InputException
 {
     /// <summary>Builds the exception and its message.</summary>
     /// <param name="file">The checkpoint file.</param>

@@ -2,6 +2,7 @@ using System.Collections;
 using System.Text.RegularExpressions;
 using TorchSharp.Modules;
 using TorchSharp.PyBridge;
+using XraySynth.Runtime;
 using static TorchSharp.torch;
 
 namespace XraySynth.Classifier.Models;

@@ -6,6 +6,7 @@ using System.Runtime.CompilerServices;
 using Razorvine.Pickle;
 using Razorvine.Pickle.Objects;
 using TorchSharp.PyBridge;
+using XraySynth.Runtime;
 using static TorchSharp.torch;
 
 namespace XraySynth.Classifier.Models;

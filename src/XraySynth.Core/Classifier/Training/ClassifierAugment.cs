@@ -1,4 +1,6 @@
+using XraySynth.Runtime;
 using TorchSharp;
+using XraySynth.Classifier.Models;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -12,9 +14,6 @@ public static class ClassifierAugment
     public const double MaxRotationDegrees = 30;
     public const double MaxScale = 0.1;        // scale in [0.9, 1.1]
     public const double MaxTranslate = 0.05;   // ± 5% of the image size
-
-    private static readonly float[] Mean = [0.485f, 0.456f, 0.406f];
-    private static readonly float[] Std = [0.229f, 0.224f, 0.225f];
 
     /// <summary>x: float [N,1,H,W] in [0,1] → augmented, same shape. Random numbers come from
     /// <paramref name="generator"/> (seeded by the trainer), drawn on the CPU so results do not depend on the device.</summary>
@@ -37,12 +36,6 @@ public static class ClassifierAugment
         return y.MoveToOuterDisposeScope();
     }
 
-    /// <summary>float [N,1,H,W] in [0,1] → [N,3,H,W] with ImageNet mean/std (grey repeated to 3 channels).</summary>
-    public static Tensor Normalize(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        var mean = tensor(Mean, [1, 3, 1, 1]).to(x.dtype, x.device);
-        var std = tensor(Std, [1, 3, 1, 1]).to(x.dtype, x.device);
-        return ((x.expand(-1, 3, -1, -1) - mean) / std).MoveToOuterDisposeScope();
-    }
+    /// <summary>float [N,1,H,W] in [0,1] → [N,3,H,W] with ImageNet mean/std: <see cref="ImageNetInput.Normalize"/>.</summary>
+    public static Tensor Normalize(Tensor x) => ImageNetInput.Normalize(x);
 }

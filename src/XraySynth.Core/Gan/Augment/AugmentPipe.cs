@@ -79,12 +79,17 @@ public sealed class AugmentPipe : IDisposable
     // ------------------------------------------------------------------------------------------------------------
     // Geometry: the inverse transform G_inv (output pixel → input pixel), per sample [N, 3, 3].
 
-    private Tensor GeometryMatrix(Draws rng, double p, long width, long height)
+    internal Tensor GeometryMatrix(Draws rng, double p, long width, long height)
     {
         var s = Spec;
         var gInv = eye(3, device: _device).expand(rng.N, 3, 3);
 
         // Pixel blitting: x-flip, 90° rotations, integer translation.
+        // DRAW ORDER: in rng.Where(probability, value, otherwise) C# evaluates the arguments left to right, so the
+        // value's draw (rng.Uniform() / rng.Normal() inside the argument) happens before Where draws the mask. That is
+        // the official order (augment.py draws the value, then torch.rand(...) < prob for torch.where), and exact resume
+        // depends on it: never hoist the mask out, or the value out of the call, without keeping value-then-mask.
+        // Pinned by AugmentPipeRandomStreamTests.
         if (s.XFlip > 0)
         {
             var i = rng.Where(s.XFlip * p, rng.Uniform().mul(2).floor(), 0);
@@ -183,7 +188,7 @@ public sealed class AugmentPipe : IDisposable
     // ------------------------------------------------------------------------------------------------------------
     // Colour: a homogeneous 4×4 transform of (r, g, b, 1) per sample.
 
-    private Tensor ColorMatrix(Draws rng, double p, int channels)
+    internal Tensor ColorMatrix(Draws rng, double p, int channels)
     {
         var s = Spec;
         var c = eye(4, device: _device).expand(rng.N, 4, 4);
@@ -345,7 +350,7 @@ public sealed class AugmentPipe : IDisposable
     }
 
     /// <summary>Per-sample random draws from one generator, in a fixed order.</summary>
-    private sealed class Draws(long n, Device device, torch.Generator? generator)
+    internal sealed class Draws(long n, Device device, torch.Generator? generator)
     {
         public long N { get; } = n;
 
@@ -361,9 +366,11 @@ public sealed class AugmentPipe : IDisposable
         public Tensor Mask(double probability, params long[] tail) => Uniform(tail) < probability;
 
         /// <summary>Per sample: <paramref name="value"/> with probability <paramref name="probability"/>, else <paramref name="otherwise"/>.</summary>
+        /// <remarks>The mask is drawn here, after the caller's argument <paramref name="value"/> was evaluated (and drew
+        /// its numbers): C#'s left-to-right argument evaluation gives the official value-then-mask order.</remarks>
         public Tensor Where(double probability, Tensor value, double otherwise)
         {
-            var mask = Mask(probability);
+            var mask = Mask(probability); // after value's draws: see the remark
             return where(mask, value, full_like(value, otherwise));
         }
     }

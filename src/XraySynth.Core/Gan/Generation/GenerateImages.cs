@@ -3,6 +3,7 @@ using XraySynth.Data;
 using XraySynth.Gan.Networks;
 using XraySynth.Gan.Snapshot;
 using XraySynth.Imaging;
+using XraySynth.Runtime;
 using static TorchSharp.torch;
 
 namespace XraySynth.Gan.Generation;
@@ -39,7 +40,7 @@ public static class GenerateImages
 
     /// <summary>Section of a snapshot (the training options, written by <c>gan train</c>) whose <c>label</c> names the class
     /// an unconditional model was trained on (<c>{"label": "positive"}</c>).</summary>
-    public const string OptionsSection = Training.TrainingSnapshot.OptionsSection;
+    public const string OptionsSection = GanSnapshot.TrainingOptionsSection;
 
     public static string FileName(long seed) => $"seed{seed:D6}.png";
 

@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using TorchSharp;
-using XraySynth.Data;
 using XraySynth.Gan.Networks;
 using XraySynth.Gan.Snapshot;
+using XraySynth.Runtime;
 using static TorchSharp.torch;
 using Generator = XraySynth.Gan.Networks.Generator;
 

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
-using XraySynth.Data;
+using XraySynth.Runtime;
 using static TorchSharp.torch;
 
 namespace XraySynth.Gan.Import;

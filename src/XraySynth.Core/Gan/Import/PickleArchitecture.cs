@@ -1,4 +1,5 @@
 using XraySynth.Gan.Networks;
+using XraySynth.Runtime;
 
 namespace XraySynth.Gan.Import;
 

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Text;
+using XraySynth.Runtime;
 
 namespace XraySynth.Gan.Import;
 

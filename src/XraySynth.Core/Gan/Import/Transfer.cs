@@ -1,8 +1,8 @@
 using TorchSharp;
-using XraySynth.Data;
 using XraySynth.Gan.Networks;
 using XraySynth.Gan.Snapshot;
 using static TorchSharp.torch;
+using XraySynth.Runtime;
 using XraySynth.Weights;
 using Generator = XraySynth.Gan.Networks.Generator;
 

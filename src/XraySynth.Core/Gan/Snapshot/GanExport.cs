@@ -2,6 +2,7 @@ using System.Collections;
 using TorchSharp;
 using TorchSharp.PyBridge;
 using XraySynth.Gan.Networks;
+using XraySynth.Runtime;
 using static TorchSharp.torch;
 
 namespace XraySynth.Gan.Snapshot;

@@ -32,6 +32,11 @@ public static class GanSnapshot
     /// <summary>Name of the architecture section.</summary>
     public const string NetworksSection = "networks";
 
+    /// <summary>Name of the section that holds the training options of a snapshot written by <c>gan train</c>
+    /// (whose <c>label</c> names the class an unconditional model was trained on). Declared here, with the snapshot
+    /// format, so that readers (generation) need not know the training loop.</summary>
+    public const string TrainingOptionsSection = "options";
+
     /// <summary>Tensor file names of the networks.</summary>
     public const string G = "G", D = "D", GEma = "G_ema";
 

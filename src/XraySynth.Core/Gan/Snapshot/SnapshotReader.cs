@@ -1,5 +1,6 @@
 using System.Text.Json;
 using TorchSharp;
+using XraySynth.Runtime;
 using static TorchSharp.torch;
 
 namespace XraySynth.Gan.Snapshot;

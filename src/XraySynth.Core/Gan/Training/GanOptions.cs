@@ -1,3 +1,4 @@
+using XraySynth.Runtime;
 using System.Globalization;
 using System.Linq.Expressions;
 using System.Reflection;

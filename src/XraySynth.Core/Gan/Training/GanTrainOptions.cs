@@ -1,4 +1,8 @@
 using System.Text.Json.Serialization;
+using XraySynth.Data;
+using XraySynth.Gan.Augment;
+using XraySynth.Gan.Networks;
+using XraySynth.Runtime;
 
 namespace XraySynth.Gan.Training;
 

@@ -1,3 +1,4 @@
+using XraySynth.Runtime;
 using XraySynth.Data;
 using XraySynth.Gan.Augment;
 using XraySynth.Gan.Networks;

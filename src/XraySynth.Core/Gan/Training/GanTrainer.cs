@@ -1,5 +1,8 @@
 using XraySynth.Gan.Networks;
 using XraySynth.Gan.Snapshot;
+using XraySynth.Imaging;
+using XraySynth.Quality;
+using XraySynth.Runtime;
 using static TorchSharp.torch;
 
 namespace XraySynth.Gan.Training;
@@ -45,7 +48,7 @@ public sealed partial class GanTrainer
     /// <summary>
     /// Starts a new run, or continues one when <paramref name="resume"/> is "latest" (the newest run under
     /// <see cref="GanTrainRequest.OutRoot"/>), a run folder or a snapshot folder. Every check of the inputs happens
-    /// before training starts (<see cref="Data.DataException"/>); a non-finite loss stops with
+    /// before training starts (<see cref="Runtime.DataException"/>); a non-finite loss stops with
     /// <see cref="TrainingDivergedException"/>; cancellation stops at the end of the current tick with a snapshot
     /// (<see cref="RunInterruptedException"/>; rerun with --resume).
     /// </summary>

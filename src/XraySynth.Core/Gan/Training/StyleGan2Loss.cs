@@ -1,3 +1,4 @@
+using XraySynth.Runtime;
 using TorchSharp;
 using XraySynth.Gan.Augment;
 using XraySynth.Gan.Networks;

@@ -1,3 +1,4 @@
+using XraySynth.Runtime;
 using System.Diagnostics;
 using TorchSharp;
 using TorchSharp.Modules;

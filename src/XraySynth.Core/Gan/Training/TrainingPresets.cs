@@ -1,3 +1,4 @@
+using XraySynth.Runtime;
 using XraySynth.Gan.Networks;
 
 namespace XraySynth.Gan.Training;

@@ -2,6 +2,7 @@ using SkiaSharp;
 using TorchSharp;
 using XraySynth.Data;
 using XraySynth.Imaging;
+using XraySynth.Runtime;
 using static TorchSharp.torch;
 
 namespace XraySynth.Gan.Training;

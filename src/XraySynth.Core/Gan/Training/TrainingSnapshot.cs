@@ -4,6 +4,7 @@ using TorchSharp.Modules;
 using XraySynth.Gan.Augment;
 using XraySynth.Gan.Networks;
 using XraySynth.Gan.Snapshot;
+using XraySynth.Runtime;
 using static TorchSharp.torch;
 using Generator = XraySynth.Gan.Networks.Generator;
 
@@ -61,7 +62,7 @@ public sealed record TrainingDataInfo(string Zip, int Images, int Resolution, in
 public static class TrainingSnapshot
 {
     /// <summary>Section and tensor-file names.</summary>
-    public const string TrainingSection = "training", DatasetSection = "dataset", OptionsSection = "options",
+    public const string TrainingSection = "training", DatasetSection = "dataset", OptionsSection = GanSnapshot.TrainingOptionsSection,
         GOptimizer = "G_opt", DOptimizer = "D_opt", Prefix = "network-snapshot-";
 
     /// <summary>The folder name of a snapshot at <paramref name="nimg"/> images.</summary>

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using XraySynth.Classifier.Evaluation;
-using XraySynth.Data;
+using XraySynth.Runtime;
 using XraySynth.Tests.Support;
 
 namespace XraySynth.Tests.Classifier.Evaluation;

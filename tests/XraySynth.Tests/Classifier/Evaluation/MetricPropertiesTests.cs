@@ -1,3 +1,4 @@
+using XraySynth.Runtime;
 using System.Text.Json.Nodes;
 using XraySynth.Classifier.Evaluation;
 

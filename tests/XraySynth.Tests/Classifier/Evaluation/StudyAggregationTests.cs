@@ -1,5 +1,5 @@
 using XraySynth.Classifier.Evaluation;
-using XraySynth.Data;
+using XraySynth.Runtime;
 
 namespace XraySynth.Tests.Classifier.Evaluation;
 

@@ -3,6 +3,7 @@ using XraySynth.Classifier.Data;
 using XraySynth.Classifier.Training;
 using XraySynth.Data;
 using XraySynth.Imaging;
+using XraySynth.Runtime;
 using XraySynth.Tests.Support;
 using static TorchSharp.torch;
 

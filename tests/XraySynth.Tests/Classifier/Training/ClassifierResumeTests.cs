@@ -1,4 +1,5 @@
 using XraySynth.Classifier.Training;
+using XraySynth.Runtime;
 using XraySynth.Tests.Support;
 
 namespace XraySynth.Tests.Classifier.Training;

@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
 using XraySynth.Classifier.Evaluation;
+using XraySynth.Classifier.Models;
 using XraySynth.Classifier.Training;
 using XraySynth.Data;
+using XraySynth.Runtime;
 using XraySynth.Tests.Support;
 
 namespace XraySynth.Tests.Classifier.Training;
@@ -115,7 +117,7 @@ public class ClassifierTrainerTests : IClassFixture<ClassifierTrainerTests.Prepa
     /// <summary>Replaces one tensor of a checkpoint with <paramref name="replacement"/>, as a damaged or hostile file would.</summary>
     private static void Tamper(string file, string key, TorchSharp.torch.Tensor replacement)
     {
-        var state = XraySynth.SafetensorsFile.Load(file);
+        var state = XraySynth.Runtime.SafetensorsFile.Load(file);
         state[key] = replacement;
         using var stream = File.Create(file);
         TorchSharp.PyBridge.Safetensors.SaveStateDict(stream, state, leaveOpen: false);
@@ -130,7 +132,7 @@ public class ClassifierTrainerTests : IClassFixture<ClassifierTrainerTests.Prepa
         var first = ClassifierTrainer.Run(Options(tmp.Path));
         var last = Path.Combine(first.RunDir, "last-0002.safetensors");
         var key = "features.conv0.weight";
-        var shape = XraySynth.SafetensorsFile.Load(last)[key].shape;
+        var shape = XraySynth.Runtime.SafetensorsFile.Load(last)[key].shape;
         Tamper(last, key, int32 ? TorchSharp.torch.ones(shape, TorchSharp.torch.int32) : TorchSharp.torch.ones(1, 1, 1, 1));
         var bestBefore = File.ReadAllBytes(Path.Combine(first.RunDir, ClassifierModelInfo.BestWeights));
 

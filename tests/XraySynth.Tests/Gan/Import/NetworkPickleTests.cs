@@ -1,7 +1,7 @@
-using XraySynth.Data;
 using XraySynth.Gan.Import;
 using XraySynth.Gan.Networks;
 using XraySynth.Gan.Snapshot;
+using XraySynth.Runtime;
 using XraySynth.Tests.Support;
 using static TorchSharp.torch;
 

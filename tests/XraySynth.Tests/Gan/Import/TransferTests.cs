@@ -1,8 +1,8 @@
-using XraySynth.Data;
 using XraySynth.Gan.Import;
 using XraySynth.Gan.Networks;
 using XraySynth.Gan.Snapshot;
 using XraySynth.Gan.Training;
+using XraySynth.Runtime;
 using XraySynth.Tests.Gan.Training;
 using XraySynth.Tests.Support;
 using static TorchSharp.torch;

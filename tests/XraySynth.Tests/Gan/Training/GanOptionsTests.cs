@@ -1,3 +1,5 @@
+using OnResume = XraySynth.Gan.Training.OnResume;
+using XraySynth.Runtime;
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using XraySynth.Cli.Commands;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using XraySynth.Cli.Commands;
 using XraySynth.Data;
+using XraySynth.Runtime;
 using XraySynth.Tests.Support;
 
 namespace XraySynth.Tests.Gan.Training;

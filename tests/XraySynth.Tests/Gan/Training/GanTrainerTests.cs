@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using XraySynth.Data;
 using XraySynth.Gan.Snapshot;
 using XraySynth.Gan.Training;
+using XraySynth.Runtime;
 using XraySynth.Tests.Support;
 
 namespace XraySynth.Tests.Gan.Training;

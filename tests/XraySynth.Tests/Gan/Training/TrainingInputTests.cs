@@ -1,6 +1,6 @@
 using TorchSharp;
-using XraySynth.Data;
 using XraySynth.Gan.Training;
+using XraySynth.Runtime;
 using XraySynth.Tests.Support;
 using static TorchSharp.torch;
 

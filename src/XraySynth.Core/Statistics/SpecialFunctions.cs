@@ -1,4 +1,4 @@
-namespace XraySynth.Experiments;
+namespace XraySynth.Statistics;
 
 /// <summary>The special functions behind <see cref="StudentT"/>: log-gamma and the regularized incomplete beta
 /// function, in plain doubles (no package), accurate to about 1e-14 relative in the ranges the t distribution uses.

@@ -1,4 +1,4 @@
-namespace XraySynth.Experiments;
+namespace XraySynth.Statistics;
 
 /// <summary>Student's t distribution with df degrees of freedom (any real df &gt; 0; df = 1 is the Cauchy
 /// distribution). The CDF comes from the regularized incomplete beta function:

@@ -1,8 +1,10 @@
+using XraySynth.Runtime;
 using TorchSharp;
 using XraySynth.Classifier.Data;
+using XraySynth.Classifier.Models;
 using static TorchSharp.torch;
 
-namespace XraySynth.Classifier.Training;
+namespace XraySynth.Classifier.Evaluation;
 
 /// <summary>Runs a classifier over an image bank in evaluation mode (no augmentation).</summary>
 public static class Predictor
@@ -20,7 +22,7 @@ public static class Predictor
                 using var scope = NewDisposeScope();
                 using var idx = arange(start, start + size, dtype: ScalarType.Int64);
                 var (x, _) = bank.Batch(idx, device);
-                parts.Add(model.call(ClassifierAugment.Normalize(x)).view(-1).MoveToOuterDisposeScope());
+                parts.Add(model.call(ImageNetInput.Normalize(x)).view(-1).MoveToOuterDisposeScope());
             }
         }
         logits = parts.Count == 0 ? zeros(0, device: device) : cat(parts, 0);

@@ -1,6 +1,6 @@
-using XraySynth.Classifier.Models;
+using XraySynth.Runtime;
 
-namespace XraySynth.Classifier.Training;
+namespace XraySynth.Classifier.Models;
 
 /// <summary>What a saved classifier needs to be rebuilt and used: <c>model.json</c> beside its safetensors.</summary>
 public sealed record ClassifierModelInfo
@@ -29,7 +29,7 @@ public sealed record ClassifierModelInfo
         info = Read(runDir);
         var weights = Path.Combine(runDir, BestWeights);
         if (!File.Exists(weights))
-            throw new XraySynth.Data.DataException($"{weights}: not found. fix: pass a classifier run that finished at least one epoch (it writes {BestWeights}).");
+            throw new DataException($"{weights}: not found. fix: pass a classifier run that finished at least one epoch (it writes {BestWeights}).");
         var model = ClassifierModels.Create(info.Architecture, 1);
         try
         {
@@ -48,11 +48,11 @@ public sealed record ClassifierModelInfo
     {
         var path = Path.Combine(runDir, FileName);
         if (!File.Exists(path))
-            throw new XraySynth.Data.DataException($"{path}: not found. fix: pass --model a run folder written by 'xraysynth classifier train' (it holds {FileName} and {BestWeights}).");
+            throw new DataException($"{path}: not found. fix: pass --model a run folder written by 'xraysynth classifier train' (it holds {FileName} and {BestWeights}).");
         var info = Json.Deserialize<ClassifierModelInfo>(File.ReadAllText(path))
-            ?? throw new XraySynth.Data.DataException($"{path}: empty model description.");
+            ?? throw new DataException($"{path}: empty model description.");
         if (info.FormatVersion != Format)
-            throw new XraySynth.Data.DataException($"{path}: format '{info.FormatVersion}', this version reads '{Format}'. fix: retrain or use a matching xraysynth.");
+            throw new DataException($"{path}: format '{info.FormatVersion}', this version reads '{Format}'. fix: retrain or use a matching xraysynth.");
         return info;
     }
 }

@@ -1,0 +1,114 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace XraySynth.Tests.ArchitectureRules;
+
+/// <summary>
+/// The namespace graph as the sources name it. <see cref="LayeringTests"/> reads the compiled assemblies, which cannot
+/// see a constant (the compiler copies its value into the user), <c>nameof</c> or a <c>cref</c>: the namespace cycle of
+/// issue 14 (Gan.Generation used <c>Training.TrainingSnapshot.OptionsSection</c>, a constant) ran through one. This test
+/// binds the sources of Core and the CLI with Roslyn and follows every name to the namespace that declares it.
+/// </summary>
+public class SourceDependencyTests
+{
+    [Fact]
+    public void Namespaces_HaveNoCycles_CountingConstantsNameofAndCrefs()
+    {
+        var graph = SourceGraph();
+        Assert.Contains("XraySynth.Gan.Networks", graph[("XraySynth.Gan.Training")].Keys); // the graph is real
+        var cycles = Cycles(graph);
+        Assert.True(cycles.Count == 0, "namespace cycles in the sources (each group reaches itself):\n" + string.Join("\n", cycles.Select(c =>
+            string.Join(", ", c) + "\n  " + string.Join("\n  ", c.SelectMany(a => c.Where(b => graph[a].ContainsKey(b))
+                .Select(b => $"{a} -> {b}: {graph[a][b]}"))))));
+    }
+
+    /// <summary>namespace → namespace it names → one place where it does ("file:line Symbol").</summary>
+    public static Dictionary<string, Dictionary<string, string>> SourceGraph()
+    {
+        var src = Path.Combine(Path.GetDirectoryName(MethodLengthTests.CoreDir())!);
+        var files = new[] { "XraySynth.Core", "XraySynth.Cli" }
+            .SelectMany(p => Directory.EnumerateFiles(Path.Combine(src, p), "*.cs", SearchOption.AllDirectories))
+            .Where(f => !f.Contains("/obj/", StringComparison.Ordinal) && !f.Contains("/bin/", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal);
+        var options = new CSharpParseOptions(LanguageVersion.Latest);
+        var trees = files.Select(f => CSharpSyntaxTree.ParseText(File.ReadAllText(f), options, f)).ToList();
+        // ImplicitUsings of Directory.Build.props.
+        trees.Add(CSharpSyntaxTree.ParseText(string.Concat(new[] { "System", "System.Collections.Generic", "System.IO", "System.Linq",
+            "System.Net.Http", "System.Threading", "System.Threading.Tasks" }.Select(n => $"global using {n};\n")), options));
+        var ours = new[] { "XraySynth.Core.dll", "xraysynth.dll", "XraySynth.Tests.dll" };
+        var references = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
+            .Concat(Directory.EnumerateFiles(AppContext.BaseDirectory, "*.dll"))
+            .Where(f => !ours.Contains(Path.GetFileName(f)))
+            .DistinctBy(Path.GetFileName)
+            .Select(f => MetadataReference.CreateFromFile(f));
+        var compilation = CSharpCompilation.Create("sources", trees, references,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true));
+
+        var graph = new Dictionary<string, Dictionary<string, string>>();
+        foreach (var tree in trees)
+        {
+            var model = compilation.GetSemanticModel(tree);
+            var root = tree.GetRoot();
+            if (root.DescendantNodes().OfType<BaseNamespaceDeclarationSyntax>().FirstOrDefault() is not { } declaration) continue;
+            var from = declaration.Name.ToString();
+            if (!graph.TryGetValue(from, out var edges)) graph[from] = edges = [];
+            foreach (var name in root.DescendantNodes(descendIntoTrivia: true).OfType<SimpleNameSyntax>())
+            {
+                var info = model.GetSymbolInfo(name);
+                var symbol = info.Symbol ?? info.CandidateSymbols.FirstOrDefault();
+                var type = symbol as INamedTypeSymbol ?? symbol?.ContainingType;
+                var to = type?.ContainingNamespace?.ToDisplayString();
+                if (to is null || to == from || !to.StartsWith("XraySynth.", StringComparison.Ordinal) || edges.ContainsKey(to)) continue;
+                var line = name.GetLocation().GetLineSpan();
+                edges[to] = $"{Path.GetFileName(line.Path)}:{line.StartLinePosition.Line + 1} {type!.Name}{(symbol is INamedTypeSymbol ? "" : "." + symbol!.Name)}";
+            }
+        }
+        foreach (var to in graph.Values.SelectMany(e => e.Keys).ToList()) graph.TryAdd(to, []);
+        return graph;
+    }
+
+    /// <summary>The strongly connected components with more than one namespace (Tarjan): each group reaches itself.</summary>
+    public static List<List<string>> Cycles(Dictionary<string, Dictionary<string, string>> graph)
+    {
+        var index = new Dictionary<string, int>();
+        var low = new Dictionary<string, int>();
+        var stack = new Stack<string>();
+        var onStack = new HashSet<string>();
+        var result = new List<List<string>>();
+        void Visit(string v)
+        {
+            index[v] = low[v] = index.Count;
+            stack.Push(v);
+            onStack.Add(v);
+            foreach (var w in graph[v].Keys.Order(StringComparer.Ordinal))
+            {
+                if (!index.ContainsKey(w)) { Visit(w); low[v] = Math.Min(low[v], low[w]); }
+                else if (onStack.Contains(w)) low[v] = Math.Min(low[v], index[w]);
+            }
+            if (low[v] != index[v]) return;
+            var component = new List<string>();
+            string x;
+            do { x = stack.Pop(); onStack.Remove(x); component.Add(x); } while (x != v);
+            if (component.Count > 1) result.Add(component);
+        }
+        foreach (var v in graph.Keys.Order(StringComparer.Ordinal))
+            if (!index.ContainsKey(v)) Visit(v);
+        return result;
+    }
+
+    [Fact]
+    public void Cycles_FindsEveryCycleAndOnlyThose()
+    {
+        Dictionary<string, Dictionary<string, string>> G(params (string From, string To)[] edges)
+        {
+            var g = edges.SelectMany(e => new[] { e.From, e.To }).Distinct().ToDictionary(n => n, _ => new Dictionary<string, string>());
+            foreach (var (from, to) in edges) g[from][to] = "";
+            return g;
+        }
+        Assert.Empty(Cycles(G(("a", "b"), ("b", "c"), ("a", "c"))));
+        var one = Assert.Single(Cycles(G(("a", "b"), ("b", "c"), ("c", "a"), ("c", "d"))));
+        Assert.Equal(["a", "b", "c"], one.Order());
+        Assert.Equal(2, Cycles(G(("a", "b"), ("b", "a"), ("c", "d"), ("d", "c"))).Count);
+    }
+}
