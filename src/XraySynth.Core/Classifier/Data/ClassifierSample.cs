@@ -30,7 +30,7 @@ public static class ClassifierSamples
         return SyntheticManifest.Read(full).Select(r =>
         {
             var label = SyntheticManifest.Label(r.Class)
-                ?? throw new DataException($"{System.IO.Path.Combine(full, SyntheticManifest.FileName)}: '{r.File}' has no class. fix: generate with a conditional model and --class, or from a model trained with --label.");
+                ?? throw new DataException($"{System.IO.Path.Combine(full, SyntheticManifest.FileName)}: '{r.File}' has no class. fix: generate with a conditional model and --class, or from a model trained with gan train --class.");
             return new ClassifierSample(System.IO.Path.Combine(full, r.File), $"synthetic:{full}/{r.File}", "synthetic", label, true);
         }).ToList();
     }

@@ -114,7 +114,7 @@ public static class GenerateImages
             trained = v.GetValue<string>();
         if (o.Class is not null && o.Class != trained)
             throw new DataException($"{o.Network} is unconditional and was trained on {(trained.Length > 0 ? $"'{trained}' images only" : "images of both classes")}: it has no class '{o.Class}'. " +
-                                    "fix: drop --class, or use a model trained with --cond (or --label " + o.Class + ").");
+                                    "fix: drop --class, or use a model trained with --cond (or gan train --class " + o.Class + ").");
         return (null, trained);
     }
 
