@@ -112,6 +112,26 @@ public class LayeringTests
             .Check(Arch);
     }
 
+    /// <summary>namespace → namespace its compiled code depends on → one dependency ("Type -> Type"), for
+    /// <see cref="SourceDependencyTests"/>.</summary>
+    public static Dictionary<string, Dictionary<string, string>> CompiledGraph()
+    {
+        var graph = new Dictionary<string, Dictionary<string, string>>();
+        foreach (var type in Arch.Types.Where(t => t.Namespace?.FullName?.StartsWith("XraySynth.", StringComparison.Ordinal) == true))
+        {
+            var from = type.Namespace!.FullName;
+            if (!graph.TryGetValue(from, out var edges)) graph[from] = edges = [];
+            // A generic parameter is no dependency (the loader names it after the method that declares it).
+            foreach (var dependency in type.Dependencies.Where(d => d.Target is not GenericParameter))
+            {
+                var to = dependency.Target?.Namespace?.FullName;
+                if (to is not null && to != from && to.StartsWith("XraySynth.", StringComparison.Ordinal))
+                    edges.TryAdd(to, $"{type.FullName} -> {dependency.Target!.FullName}");
+            }
+        }
+        return graph;
+    }
+
     [Fact]
     public void Namespaces_HaveNoCycles()
     {
