@@ -15,7 +15,7 @@ public class Fp16PathTests
     // Tolerances. fp16 has a 10-bit mantissa: each op rounds with a relative error ≤ 2^-11 ≈ 4.9e-4. A smoke block does
     // ~6 rounding steps per layer (modulate, conv accumulate, demodulate, bias, lrelu·gain, clamp) and the image passes
     // ~4 fp16 layers plus the skip upsampling, so errors of a few 1e-3 relative to the signal are expected; the outputs
-    // are of order 0.1–1. Measured on libtorch 2.10 CPU over several runs (random weights each run), relative to the
+    // are of order 0.1–1. Measured on libtorch 2.10 CPU over several runs with random weights, relative to the
     // output's scale: max 4e-4–2.5e-3, mean 6e-5–7e-4. The bounds leave ~4× (max) and ~3× (mean) headroom. A wrong
     // cast (e.g. an overflow without the pre-normalisation, or a missing fp32 conversion) gives inf/NaN or errors of
     // order 1e-1, far beyond them.
@@ -23,11 +23,24 @@ public class Fp16PathTests
     private const double MaxRelativeError = 1e-2; // max |a − b| / max |a|
     private const double MeanRelativeError = 2e-3; // mean |a − b| / max |a|
 
+    /// <summary>Every weight of <paramref name="module"/> drawn afresh from N(0, 1) (StyleGAN2's init: weights are
+    /// unit normal, scaled at run time) by a generator of its own, so the comparison runs on the same networks every
+    /// time, whatever other tests draw from torch's global generator in parallel.</summary>
+    private static void SeededWeights(torch.nn.Module module, int seed)
+    {
+        var gen = new torch.Generator(0).manual_seed(seed);
+        using var noGrad = no_grad();
+        foreach (var (name, p) in module.named_parameters())
+            if (name.EndsWith("weight", StringComparison.Ordinal))
+                p.copy_(randn(p.shape, generator: gen));
+    }
+
     private static (Generator G32, Generator G16) Generators(int resolution)
     {
         var cfg = NetworkPresets.Create("smoke", resolution, 1, cDim: 0);
         var g32 = new Generator(cfg.G with { Synthesis = cfg.G.Synthesis with { NumFp16Res = 0, ConvClamp = 256 } });
         var g16 = new Generator(cfg.G with { Synthesis = cfg.G.Synthesis with { NumFp16Res = 2, ConvClamp = 256 } });
+        SeededWeights(g32, 1);
         g16.load_state_dict(g32.state_dict());
         g32.eval();
         g16.eval();
@@ -83,6 +96,7 @@ public class Fp16PathTests
         var cfg = NetworkPresets.Create("smoke", 32, 1, cDim: 0).D;
         using var d32 = new Discriminator(cfg with { NumFp16Res = 0, ConvClamp = 256 });
         using var d16 = new Discriminator(cfg with { NumFp16Res = 2, ConvClamp = 256 });
+        SeededWeights(d32, 2);
         d16.load_state_dict(d32.state_dict());
         d16.Fp16OnCpu = true;
         var img = rand(32, 1, 32, 32, generator: new torch.Generator(0).manual_seed(3)) * 2 - 1;
