@@ -14,7 +14,8 @@ namespace XraySynth.Gan.Training;
 /// (an 8×8-pixel Fréchet distance of fixed G_ema images against the reals), a fakes grid of the fixed latents, the
 /// snapshot folder (everything to continue exactly), pruning to --keep-snapshots, and --metrics. The FD8 sample and
 /// the grid rows are sized so that this work takes at most <see cref="SnapshotBudget"/> of the training time since the
-/// previous snapshot (unless a test fixes the sizes).
+/// previous snapshot (unless a test fixes the sizes); when even FD8's floor of <see cref="MinFd8Samples"/> images does
+/// not fit, that snapshot has no FD8 and its log says so.
 /// </summary>
 internal sealed class SnapshotPolicy : IDisposable
 {
@@ -46,6 +47,7 @@ internal sealed class SnapshotPolicy : IDisposable
     private int _fd8Samples;
     private int _gridRows;
     private double _fd8Sec;
+    private string? _fd8Skipped;
     private long _overheadStart;
 
     /// <summary>The largest per-snapshot overhead of the session after its first tick, or null.</summary>
@@ -107,18 +109,38 @@ internal sealed class SnapshotPolicy : IDisposable
     {
         _trainSinceSnapshot += trainSeconds;
         _gridRows = _gh;
+        _fd8Skipped = null;
         if (due && _budgeted)
         {
-            // Half the budget (less the last snapshot's file writing) for FD8, half for the fakes grid.
-            var budget = Math.Max(0, SnapshotBudget * _trainSinceSnapshot - _lastSaveSec) / 2;
-            var affordable = budget / _genSecPerImage;    // images; compared as doubles (no int overflow on fast devices)
-            _fd8Samples = (int)Math.Clamp(Math.Floor(affordable / 64) * 64, Math.Min(MinFd8Samples, _qualitySamples), _qualitySamples);
-            _gridRows = (int)Math.Clamp(Math.Floor(affordable / _gw), 1, _gh);
+            var size = Size(_trainSinceSnapshot, _lastSaveSec, _genSecPerImage, _qualitySamples, _gw, _gh);
+            (_fd8Samples, _gridRows) = (size.Fd8Samples ?? _fd8Samples, size.GridRows);
+            if (size.Fd8Samples is null)
+                _fd8Skipped = $"FD8 skipped: its {Math.Min(MinFd8Samples, _qualitySamples)}-image floor needs " +
+                              $"~{Math.Min(MinFd8Samples, _qualitySamples) * _genSecPerImage:F1} s, over half of the " +
+                              $"{100 * SnapshotBudget:F0}% budget ({size.Budget / 2:F1} s); --metrics measures quality at snapshots";
         }
         _overheadStart = Stopwatch.GetTimestamp();
-        double? fd8 = due ? Fd8(gEma, _fd8Samples) : null;
+        double? fd8 = due && _fd8Skipped is null ? Fd8(gEma, _fd8Samples) : null;
         _fd8Sec = Stopwatch.GetElapsedTime(_overheadStart).TotalSeconds;
         return (fd8, _fd8Samples);
+    }
+
+    /// <summary>
+    /// The budgeted sizes of one snapshot: <see cref="SnapshotBudget"/> of the <paramref name="trainSeconds"/> since the
+    /// previous snapshot, less its file writing, half for FD8 (in steps of 64 images, between the floor and
+    /// <paramref name="qualitySamples"/>) and half for the grid's rows (at least one). When FD8's floor does not fit its
+    /// half, FD8 is skipped (null) and the grid may use the whole budget.
+    /// </summary>
+    internal static (int? Fd8Samples, int GridRows, double Budget) Size(double trainSeconds, double lastSaveSeconds,
+        double secPerImage, int qualitySamples, int gridWidth, int gridHeight)
+    {
+        var budget = Math.Max(0, SnapshotBudget * trainSeconds - lastSaveSeconds);
+        var affordable = budget / 2 / secPerImage;   // images; compared as doubles (no int overflow on fast devices)
+        var floor = Math.Min(MinFd8Samples, qualitySamples);
+        int? fd8 = affordable < floor ? null : (int)Math.Clamp(Math.Floor(affordable / 64) * 64, floor, qualitySamples);
+        var gridImages = fd8 is null ? 2 * affordable : affordable;
+        var rows = (int)Math.Clamp(Math.Floor(gridImages / gridWidth), 1, gridHeight);
+        return (fd8, rows, budget);
     }
 
     /// <summary>
@@ -140,8 +162,10 @@ internal sealed class SnapshotPolicy : IDisposable
         var overhead = Stopwatch.GetElapsedTime(_overheadStart).TotalSeconds;
         var fraction = overhead / Math.Max(_trainSinceSnapshot, 1e-9);
         if (pastFirstTick) WorstOverhead = Math.Max(WorstOverhead ?? 0, fraction);
+        var fd8Part = _fd8Skipped is null ? $"FD8 on {_fd8Samples} images {_fd8Sec:F1} s" : "FD8 skipped";
         _say($"snapshot {Path.GetFileName(dir)}; overhead {overhead:F1} s = {100 * fraction:F1}% of the {_trainSinceSnapshot:F1} s trained since the last " +
-             $"(FD8 on {_fd8Samples} images {_fd8Sec:F1} s, fakes grid {_gw}x{_gridRows}, files {_lastSaveSec:F1} s)");
+             $"({fd8Part}, fakes grid {_gw}x{_gridRows}, files {_lastSaveSec:F1} s)");
+        if (_fd8Skipped is not null) _say(_fd8Skipped);
         _trainSinceSnapshot = 0;
         if (_o.Metrics is not null && !stopping) SnapshotMetrics(dir, cancel);
     }
