@@ -107,13 +107,13 @@ public static class CommonOptions
         {
             Description = description,
             DefaultValueFactory = _ => defaultValue,
-            HelpName = string.Join("|", System.Enum.GetNames<T>().Select(Kebab)),
+            HelpName = string.Join("|", EnumNames.All<T>()),
         };
         option.CustomParser = result =>
         {
             var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
             if (EnumNames.TryParse<T>(text, out var value)) return value;
-            result.AddError($"{name} '{text}': expected one of {string.Join(", ", System.Enum.GetNames<T>().Select(Kebab))}.");
+            result.AddError(EnumNames.Problem<T>(text, name));
             return defaultValue;
         };
         return option;

@@ -258,10 +258,3 @@ public sealed class ExperimentRunner
     }
 }
 
-/// <summary>Kebab-case enum parsing for config values (weighted-bce → WeightedBce).</summary>
-internal static class CommonParse
-{
-    public static T Enum<T>(string value) where T : struct, System.Enum =>
-        System.Enum.TryParse<T>(value.Replace("-", ""), ignoreCase: true, out var v) ? v
-        : throw new DataException($"'{value}' is not one of {string.Join(", ", System.Enum.GetNames<T>())}");
-}

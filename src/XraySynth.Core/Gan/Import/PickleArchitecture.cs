@@ -183,9 +183,9 @@ public static class PickleArchitecture
             if (!dict.Contains(key))
                 return fallback;
             var value = Take(key);
-            return value is string s && System.Enum.TryParse<T>(s, ignoreCase: true, out var e) && System.Enum.IsDefined(e)
+            return value is string s && EnumNames.TryParse<T>(s, out var e)
                 ? e
-                : throw Bad(key, value, $"one of {string.Join(", ", System.Enum.GetNames<T>()).ToLowerInvariant()}");
+                : throw Bad(key, value, $"one of {string.Join(", ", EnumNames.All<T>())}");
         }
 
         public void Ignore(params string[] keys) => _used.UnionWith(keys);

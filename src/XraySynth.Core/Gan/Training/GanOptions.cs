@@ -23,6 +23,9 @@ public sealed class GanOption
         AllowsNone = Nullable.GetUnderlyingType(Type) is not null
             || (!Type.IsValueType && Nullability.Create(property).WriteState == NullabilityState.Nullable);
         Default = declaration.Preset is null ? defaultValue : null;
+        if (declaration.Resume is not (OnResume.Fixed or OnResume.MayChange))
+            throw new InvalidOperationException($"GanTrainOptions.{property.Name}: a gan train option is {nameof(OnResume.Fixed)} " +
+                $"or {nameof(OnResume.MayChange)} on resume (the data and the device are merged by {nameof(GanOptions.MergeForResume)}).");
     }
 
     /// <summary>The property (PascalCase).</summary>
@@ -53,7 +56,7 @@ public sealed class GanOption
     public string Help => _declaration.Help;
 
     /// <summary>The value placeholder for help, or null for the type's.</summary>
-    public string? HelpName => _declaration.HelpName ?? (ValueType.IsEnum ? string.Join("|", EnumNames(ValueType)) : null);
+    public string? HelpName => _declaration.HelpName ?? (ValueType.IsEnum ? string.Join("|", EnumNames.All(ValueType)) : null);
 
     /// <summary>The <see cref="TrainingHyperparameters"/> property that gives the default, or null.</summary>
     public string? PresetDefault => _declaration.Preset;
@@ -92,7 +95,7 @@ public sealed class GanOption
     {
         null => "(none)",
         bool b => b ? "on" : "off",
-        Enum e => JsonNamingPolicy.KebabCaseLower.ConvertName(e.ToString()),
+        Enum e => EnumNames.Kebab(e.ToString()),
         _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "",
     };
 
@@ -101,7 +104,7 @@ public sealed class GanOption
         ValueType == typeof(bool) ? "true or false"
         : ValueType == typeof(int) ? "an integer"
         : ValueType == typeof(double) ? "a number"
-        : ValueType.IsEnum ? $"one of {string.Join(", ", EnumNames(ValueType))}"
+        : ValueType.IsEnum ? $"one of {string.Join(", ", EnumNames.All(ValueType))}"
         : "a string";
 
     /// <summary>The value written as text (a kebab-case name for enums), converted to the option's type; a
@@ -145,10 +148,7 @@ public sealed class GanOption
                     throw expected;
                 }
             case string text when ValueType.IsEnum:
-                foreach (var named in Enum.GetValues(ValueType))
-                    if (string.Equals(Show(named), text, StringComparison.OrdinalIgnoreCase))
-                        return named;
-                throw expected;
+                return EnumNames.TryParse(ValueType, text, out var named) ? named : throw expected;
             case string or IConvertible when ValueType != typeof(string) && !ValueType.IsEnum && value is not bool:
                 try
                 {
@@ -171,8 +171,6 @@ public sealed class GanOption
             throw new ArgumentException($"{Name} takes {(AllowsNone ? "null or " : "")}{ValueType.Name}, not " +
                                         $"{value?.GetType().Name ?? "null"}.", nameof(value));
     }
-
-    private static IEnumerable<string> EnumNames(Type type) => Enum.GetValues(type).Cast<object>().Select(Show);
 
     /// <inheritdoc/>
     public override string ToString() => Flag;
@@ -299,12 +297,12 @@ public static class GanOptions
     /// <summary>
     /// The options of a resumed run: its saved options (<paramref name="saved"/>, every one given), with the given
     /// options that a resume may change (<see cref="OnResume.MayChange"/>), the dataset path and this session's device.
-    /// Any option that is part of the run (<see cref="OnResume.Kept"/>) given with another value is refused.
+    /// Any option that is part of the run (<see cref="OnResume.Fixed"/>) given with another value is refused.
     /// </summary>
     public static GanTrainRequest MergeForResume(GanTrainRequest saved, GanTrainRequest request)
     {
         var conflicts = new List<string>();
-        foreach (var (option, value) in request.Given.Where(g => g.Option.Resume == OnResume.Kept))
+        foreach (var (option, value) in request.Given.Where(g => g.Option.Resume == OnResume.Fixed))
         {
             var was = saved.IsGiven(option) ? saved[option] : option.Default;
             if (!Equals(value, was))
