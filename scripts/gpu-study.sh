@@ -112,7 +112,7 @@ step bench-classifier-train 60 "${xs[@]}" bench classifier-train --device "$devi
 step ref-classifier-train 60 "$py" "$root/scripts/reference/densenet_train_bench.py" --device "$device" "${ref_cls[@]}"
 
 # 6. The long run: >= 30 kimg at 256² (GPU), FID at every snapshot, fakes grids. Gets whatever time is left.
-step gan-run 600 "${xs[@]}" gan train --data "$zip" --out "$OUT/runs" --cfg "$run_cfg" --kimg "$run_kimg" \
+step gan-run 600 "${xs[@]}" gan train --data "$zip" --runs "$OUT/runs" --cfg "$run_cfg" --kimg "$run_kimg" \
   --tick "$run_tick" --snap "$run_snap" --mirror --metrics fid --metrics-detector builtin --device "$device"
 run_dir=$(ls -d "$OUT"/runs/*/ 2>/dev/null | tail -1)
 if [ -n "$run_dir" ]; then

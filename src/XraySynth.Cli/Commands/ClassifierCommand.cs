@@ -24,18 +24,21 @@ public static class ClassifierCommand
     private static Command CreateTrain()
     {
         var declared = new DeclaredOptions<ClassifierTrainOptions>(ClassifierTrainOptions.Declared.All);
-        var resume = new Option<string?>("--resume") { Description = "Continue a run: 'latest' (the newest under --out) or a run folder.", HelpName = "latest|RUN_DIR" };
+        var runs = CommonOptions.Runs(ClassifierTrainOptions.Declared.OutRoot.Help);
+        var resume = new Option<string?>("--resume") { Description = "Continue a run: 'latest' (the newest under --runs) or a run folder.", HelpName = "latest|RUN" };
         var cmd = new Command("train",
             "Train the classifier: prepared real training images (+ synthetic ones), validation on real images only. Writes a run folder with " +
             "options.json, log.txt, stats.jsonl, TensorBoard events, best.safetensors + model.json, and a resumable last checkpoint.");
         foreach (var option in declared.Options) cmd.Options.Add(option);
+        cmd.Options.Add(runs.Runs);
+        cmd.Options.Add(runs.OldOut);
         cmd.Options.Add(resume);
         cmd.Options.Add(CommonOptions.LibTorch());
         cmd.Options.Add(CommonOptions.Threads());
         cmd.SetAction((parse, cancel) =>
         {
             var output = parse.InvocationConfiguration.Output;
-            var options = declared.Bind(parse, new ClassifierTrainOptions { Data = "" });
+            var options = declared.Bind(parse, new ClassifierTrainOptions { Data = "", OutRoot = runs.GetValue(parse) });
             // The options typed on the command line (a resume refuses any that contradicts the run).
             var given = DeclaredOptions<ClassifierTrainOptions>.Typed(parse);
             var result = ProgressRenderer.Run(output, "classifier", p => ClassifierTrainer.Run(options, parse.GetValue(resume), p, output.WriteLine, cancel, given));

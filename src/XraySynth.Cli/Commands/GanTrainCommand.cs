@@ -9,15 +9,15 @@ namespace XraySynth.Cli.Commands;
 /// <summary>
 /// <c>xraysynth gan train</c>: StyleGAN2-ADA training that resumes exactly. Its training options are the declared
 /// <see cref="GanOptions"/> (one command-line option each, with its help and default); only where the run reads and
-/// writes (--data, --out, --resume) and where it runs (--device) are declared here.
+/// writes (--data, --runs, --resume) and where it runs (--device) are declared here.
 /// </summary>
 public static class GanTrainCommand
 {
     public static Command Create()
     {
         var data = new Option<string?>("--data") { Description = "Dataset zip in the StyleGAN2-ADA layout (written by 'prepare'); optional with --resume.", HelpName = "ZIP" };
-        var outRoot = new Option<string>("--out") { Description = "Folder for run folders (NNNNN-gan-train-<desc>/).", DefaultValueFactory = _ => "runs", HelpName = "RUNS" };
-        var resume = new Option<string?>("--resume") { Description = "Continue a run exactly: 'latest' (the newest under --out), a run folder, or one of its snapshots.", HelpName = "latest|PATH" };
+        var runs = CommonOptions.Runs("Folder that holds the run folders (each run makes RUNS/NNNNN-gan-train-<desc>/).");
+        var resume = new Option<string?>("--resume") { Description = "Continue a run exactly: 'latest' (the newest under --runs), a run folder, or one of its snapshots.", HelpName = "latest|RUN|SNAPSHOT" };
         var device = CommonOptions.Device();
         var options = GanOptions.All.Select(TrainOption.Of).ToList();
         var cmd = new Command("train",
@@ -25,7 +25,7 @@ public static class GanTrainCommand
             "log.txt, stats.jsonl, TensorBoard events, reals.png, fakesKKKKKK.png and network-snapshot-KKKKKK/ folders that hold " +
             "everything to continue exactly (--resume latest after a kill gives the losses of an uninterrupted run on the same device).")
         {
-            data, outRoot, resume,
+            data, runs.Runs, runs.OldOut, resume,
         };
         foreach (var option in options.SelectMany(o => o.Options))
             cmd.Options.Add(option);
@@ -37,7 +37,7 @@ public static class GanTrainCommand
             var request = new GanTrainRequest
             {
                 Data = parse.GetValue(data) is { } d ? Path.GetFullPath(d) : null,
-                OutRoot = Path.GetFullPath(parse.GetValue(outRoot)!),
+                OutRoot = Path.GetFullPath(runs.GetValue(parse)),
                 Device = parse.GetValue(device),
             };
             foreach (var option in options.Where(o => o.IsGiven(parse)))

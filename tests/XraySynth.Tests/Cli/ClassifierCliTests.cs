@@ -26,7 +26,7 @@ public class ClassifierCliTests
     {
         var help = Run("classifier", "train", "--help").Out;
         foreach (var expected in new[] { "[default: weighted-bce]", "[default: natural]", "[default: auroc]", "[default: auto]", "[default: 224]", "[default: runs]",
-                                         "<weighted-bce|bce|focal>", "<PREPARED_DIR>", "<imagenet|FILE>", "<latest|RUN_DIR>" })
+                                         "<weighted-bce|bce|focal>", "<PREPARED>", "<imagenet|FILE>", "<latest|RUN>", "--runs <RUNS>" })
             Assert.Contains(expected, help);
     }
 

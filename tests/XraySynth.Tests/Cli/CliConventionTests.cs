@@ -9,10 +9,6 @@ namespace XraySynth.Tests.Cli;
 /// <summary>The conventions of docs/cli.md, checked on the whole command tree and its help text.</summary>
 public class CliConventionTests
 {
-    /// <summary>Verbs whose options belong to the GAN- and classifier-option declarations of issue 14: they adopt
-    /// --runs and the placeholders when those land. Remove a verb from here once it follows docs/cli.md.</summary>
-    private static readonly HashSet<string> Pending = ["gan train", "classifier train", "classifier evaluate", "classifier summary"];
-
     /// <summary>Every verb (leaf command) with its command line ("gan generate").</summary>
     private static List<(string Path, Command Verb)> Verbs()
     {
@@ -70,7 +66,7 @@ public class CliConventionTests
     [Fact]
     public void Out_NamesWhatTheVerbWrites_AndRunsTheFolderThatHoldsRuns()
     {
-        foreach (var (path, verb) in Verbs().Where(v => !Pending.Contains(v.Path)))
+        foreach (var (path, verb) in Verbs())
         {
             var visible = verb.Options.Where(o => !o.Hidden).ToList();
             if (visible.FirstOrDefault(o => o.Name == CommonOptions.OutName) is { } output)
@@ -78,17 +74,18 @@ public class CliConventionTests
             if (visible.Any(o => o.Name == CommonOptions.RunsName))
                 Assert.Contains(verb.Options, o => o.Name == CommonOptions.OutName && o.Hidden); // the old spelling still works
         }
-        Assert.Contains(Verbs().Single(v => v.Path == "experiment").Verb.Options, o => o.Name == CommonOptions.RunsName);
+        foreach (var makesRuns in new[] { "experiment", "gan train", "classifier train" })
+            Assert.Contains(Verbs().Single(v => v.Path == makesRuns).Verb.Options, o => o.Name == CommonOptions.RunsName);
     }
 
     [Fact]
     public void ValueOptions_ShowAPlaceholderOfTheConventions()
     {
         // DIR kinds, FILE kinds, numbers, enumerations (a|b), alternatives (A|B), lists (A,B / PART,... / A-B,C).
-        var placeholder = new Regex(@"^(DIR|ROOT|PREPARED|RUNS|RUN|SNAPSHOT|FILE(\.[a-z]+)?|ZIP|CSV|PKL|N|X|S|PRESET" +
+        var placeholder = new Regex(@"^(DIR|ROOT|PREPARED|RUNS|RUN|SNAPSHOT|FILE(\.[a-z]+)?|ZIP|CSV|PKL|N|X|S|PRESET|WORDS" +
                                     @"|[A-Za-z0-9_.:-]+(\|[A-Za-z0-9_.:-]+)+|[A-Z]+(,[A-Z]+)*,\.\.\.|A-B,C|[a-z]+(,[a-z]+)+)$");
         var bad = new List<string>();
-        foreach (var (path, verb) in Verbs().Where(v => !Pending.Contains(v.Path)))
+        foreach (var (path, verb) in Verbs())
         {
             foreach (var option in verb.Options.Where(o => !o.Hidden && o.ValueType != typeof(bool) && o.Name is not ("--help" or "-h" or "-?")))
             {
@@ -97,6 +94,18 @@ public class CliConventionTests
             }
         }
         Assert.True(bad.Count == 0, "placeholders outside docs/cli.md: " + string.Join(", ", bad));
+    }
+
+    [Theory]
+    [InlineData("gan", "train", "--data", "x.zip")]
+    [InlineData("classifier", "train", "--data", "x")]
+    public void TrainVerbs_TakeRuns_AndTheOldOutSpelling_ButNotBoth(params string[] verb)
+    {
+        using var tmp = new TempDir();
+        var (code, _, err) = CliRunner.Run([.. verb, "--runs", tmp.Combine("a"), "--out", tmp.Combine("b")]);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains("pass --runs only", err);
+        Assert.False(Directory.Exists(tmp.Combine("a")) || Directory.Exists(tmp.Combine("b")));
     }
 
     [Fact]

@@ -25,14 +25,14 @@ public sealed record EvaluateOptions
     {
         public static readonly OptionDeclaration<EvaluateOptions, string> Model = new(nameof(Model), "--model", "",
             "A classifier run folder (holds model.json and best.safetensors).", OnResume.Ignored,
-            o => o.Model, (o, v) => o with { Model = v }) { Required = true, Placeholder = "RUN_DIR" };
+            o => o.Model, (o, v) => o with { Model = v }) { Required = true, Placeholder = "RUN" };
 
         public static readonly OptionDeclaration<EvaluateOptions, string> Test = new(nameof(Test), "--test", "",
             "Manifest of real held-out images: prepare's test.csv.", OnResume.Ignored,
             o => o.Test, (o, v) => o with { Test = v }) { Required = true, Placeholder = "CSV" };
 
         public static readonly OptionDeclaration<EvaluateOptions, string?> OutDir = new(nameof(OutDir), "--out", null,
-            "Output folder (default: RUN_DIR/eval-<manifest name>).", OnResume.Ignored,
+            "Output folder (default: RUN/eval-<manifest name>).", OnResume.Ignored,
             o => o.OutDir, (o, v) => o with { OutDir = v }) { Placeholder = "DIR" };
 
         public static readonly OptionDeclaration<EvaluateOptions, int> Bootstrap = new(nameof(Bootstrap), "--bootstrap", 1000,

@@ -93,16 +93,18 @@ public sealed record ClassifierTrainOptions
 
         public static readonly OptionDeclaration<ClassifierTrainOptions, string> Data = new(nameof(Data), "--data", "",
             "Folder written by 'prepare' (train.csv, val.csv and their images).", OnResume.Fixed,
-            o => o.Data, (o, v) => o with { Data = v }, same: (a, b) => Path.GetFullPath(a) == Path.GetFullPath(b)) { Required = true, Placeholder = "PREPARED_DIR" };
+            o => o.Data, (o, v) => o with { Data = v }, same: (a, b) => Path.GetFullPath(a) == Path.GetFullPath(b)) { Required = true, Placeholder = "PREPARED" };
 
-        public static readonly OptionDeclaration<ClassifierTrainOptions, string> OutRoot = new(nameof(OutRoot), "--out", "runs",
-            "Folder for run folders (NNNNN-classifier-<desc>/); --resume latest looks here.", OnResume.Ignored,
-            o => o.OutRoot, (o, v) => o with { OutRoot = v }) { Placeholder = "RUNS_DIR" };
+        /// <summary>Not a declared flag: <c>classifier train</c> gives it as <c>--runs RUNS</c> (and the hidden old <c>--out</c>)
+        /// with <c>CommonOptions.Runs</c>, like every verb that makes run folders; experiment configs do not set it.</summary>
+        public static readonly OptionDeclaration<ClassifierTrainOptions, string> OutRoot = new(nameof(OutRoot), null, "runs",
+            "Folder that holds the run folders (each run makes RUNS/NNNNN-classifier-<desc>/); --resume latest looks here.", OnResume.Ignored,
+            o => o.OutRoot, (o, v) => o with { OutRoot = v }) { Placeholder = "RUNS" };
 
         public static readonly OptionDeclaration<ClassifierTrainOptions, string> Arch = new(nameof(Arch), "--arch", "densenet169",
             "densenet169 (MURA baseline), densenet121, densenet201, resnet18, resnet50, densenet-smoke (tiny, for CPU tests).", OnResume.Fixed,
             o => o.Arch, (o, v) => o with { Arch = v },
-            v => ClassifierModels.Names.Contains(v.Trim(), StringComparer.OrdinalIgnoreCase) ? null : $"expected one of {string.Join(", ", ClassifierModels.Names)}") { Placeholder = "ARCH" };
+            v => ClassifierModels.Names.Contains(v.Trim(), StringComparer.OrdinalIgnoreCase) ? null : $"expected one of {string.Join(", ", ClassifierModels.Names)}") { Placeholder = string.Join("|", ClassifierModels.Names) };
 
         public static readonly OptionDeclaration<ClassifierTrainOptions, string?> Weights = new(nameof(Weights), "--weights", null,
             "ImageNet weights: 'imagenet' (torchvision's checkpoint of --arch, downloaded once, SHA-256 verified, reused from the torch.hub " +
@@ -113,7 +115,7 @@ public sealed record ClassifierTrainOptions
         public static readonly OptionDeclaration<ClassifierTrainOptions, IReadOnlyList<string>> Synthetic = new(
             nameof(Synthetic), "--synthetic", [],
             "'gan generate' folder(s) whose images join the training set (never validation or test).", OnResume.Fixed,
-            o => o.Synthetic, (o, v) => o with { Synthetic = v }) { Placeholder = "GENERATED_DIR" };
+            o => o.Synthetic, (o, v) => o with { Synthetic = v }) { Placeholder = "DIR" };
 
         public static readonly OptionDeclaration<ClassifierTrainOptions, int?> SyntheticCount = new(nameof(SyntheticCount),
             "--synthetic-count", null, "Synthetic images to add in all (default: all, unless --synthetic-per-class is set).", OnResume.Fixed,
@@ -168,7 +170,7 @@ public sealed record ClassifierTrainOptions
             "Stop at the first bad image instead of skipping it.", OnResume.Fixed, o => o.Strict, (o, v) => o with { Strict = v });
 
         public static readonly OptionDeclaration<ClassifierTrainOptions, string?> Desc = new(nameof(Desc), "--desc", null,
-            "Words for the run folder's name (default: the architecture).", OnResume.Ignored, o => o.Desc, (o, v) => o with { Desc = v }) { Placeholder = "TEXT" };
+            "Words for the run folder's name (default: the architecture).", OnResume.Ignored, o => o.Desc, (o, v) => o with { Desc = v }) { Placeholder = "WORDS" };
 
         /// <summary>Every option, in the order of help.</summary>
         public static readonly IReadOnlyList<OptionDeclaration<ClassifierTrainOptions>> All =

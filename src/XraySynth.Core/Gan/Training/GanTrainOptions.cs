@@ -55,51 +55,51 @@ public sealed record GanTrainOptions
     public LabelFilter? Label { get; init; }
 
     [GanOption("Training length in thousands of real images shown to D.", Resume = OnResume.MayChange,
-        Preset = nameof(TrainingHyperparameters.TotalKimg), Above = 0, HelpName = "KIMG")]
+        Preset = nameof(TrainingHyperparameters.TotalKimg), Above = 0, HelpName = "X")]
     public double Kimg { get; init; }
 
     [GanOption("Images per minibatch.", Preset = nameof(TrainingHyperparameters.Batch), AtLeast = 2,
         Why = "path-length regularisation uses half the batch", HelpName = "N")]
     public int Batch { get; init; }
 
-    [GanOption("R1 weight gamma.", Preset = nameof(TrainingHyperparameters.Gamma), AtLeast = 0, HelpName = "GAMMA")]
+    [GanOption("R1 weight gamma.", Preset = nameof(TrainingHyperparameters.Gamma), AtLeast = 0, HelpName = "X")]
     public double Gamma { get; init; }
 
     [GanOption("Augmentation: ada (adaptive p), fixed (--p), noaug.")]
     public AugMode Aug { get; init; } = AugMode.Ada;
 
     /// <summary>null unless <see cref="Aug"/> is fixed.</summary>
-    [GanOption("Augmentation probability for --aug fixed.", AtLeast = 0, AtMost = 1, HelpName = "0..1")]
+    [GanOption("Augmentation probability for --aug fixed.", AtLeast = 0, AtMost = 1, HelpName = "X")]
     public double? P { get; init; }
 
     /// <summary>null unless <see cref="Aug"/> is ada.</summary>
-    [GanOption("ADA target of r_t = E[sign(D(real))].", AtLeast = 0, AtMost = 1, HelpName = "0..1")]
+    [GanOption("ADA target of r_t = E[sign(D(real))].", AtLeast = 0, AtMost = 1, HelpName = "X")]
     public double? Target { get; init; } = 0.6;
 
     /// <summary>null with <see cref="Aug"/> noaug.</summary>
     [GanOption("Augmentation pipeline: bg, bgc, bgcf, bgcfn, bgcfnc (f needs images above 42 px).", Flag = "augpipe",
-        Rule = typeof(GanOptionRules.AugmentPipeline), HelpName = "PIPE")]
+        Rule = typeof(GanOptionRules.AugmentPipeline), HelpName = "bg|bgc|bgcf|bgcfn|bgcfnc")]
     public string? AugPipe { get; init; } = Augment.AugmentPresets.Default;
 
     [GanOption("Add x-flipped copies of the training images.")]
     public bool Mirror { get; init; }
 
-    [GanOption("kimg per tick: status line, stats.jsonl and TensorBoard record.", Above = 0, Why = "kimg per tick", HelpName = "KIMG")]
+    [GanOption("kimg per tick: status line, stats.jsonl and TensorBoard record.", Above = 0, Why = "kimg per tick", HelpName = "X")]
     public double Tick { get; init; } = 4;
 
     [GanOption("Ticks between network snapshots and fakes grids; one is always written at the end.",
-        Resume = OnResume.MayChange, AtLeast = 1, Why = "ticks between snapshots", HelpName = "TICKS")]
+        Resume = OnResume.MayChange, AtLeast = 1, Why = "ticks between snapshots", HelpName = "N")]
     public int Snap { get; init; } = 50;
 
-    [GanOption("Random seed; the same seed gives the same run on the same device.", HelpName = "SEED")]
+    [GanOption("Random seed; the same seed gives the same run on the same device.", HelpName = "S")]
     public int Seed { get; init; }
 
     /// <summary>Where to train (not part of the run: each session uses its own).</summary>
     public DeviceChoice Device { get; init; } = DeviceChoice.Auto;
 
     /// <summary>0 = keep all.</summary>
-    [GanOption("Keep only the newest K network snapshots (0 = keep all).", Resume = OnResume.MayChange, AtLeast = 0,
-        Why = "0 keeps all", HelpName = "K")]
+    [GanOption("Keep only the newest N network snapshots (0 = keep all).", Resume = OnResume.MayChange, AtLeast = 0,
+        Why = "0 keeps all", HelpName = "N")]
     public int KeepSnapshots { get; init; }
 
     /// <summary>null = none.</summary>
@@ -109,7 +109,7 @@ public sealed record GanTrainOptions
     public string? Metrics { get; init; }
 
     [GanOption("Detector of --metrics: builtin (no download), inception, classifier:RUN or FILE.pt.",
-        Resume = OnResume.MayChange, HelpName = "DETECTOR")]
+        Resume = OnResume.MayChange, HelpName = "builtin|inception|classifier:RUN|FILE.pt")]
     public string MetricsDetector { get; init; } = "builtin";
 
     [GanOption("Generated images per --metrics evaluation.", Resume = OnResume.MayChange, AtLeast = 2, HelpName = "N")]
@@ -143,15 +143,6 @@ public sealed record GanTrainOptions
     internal int? QualitySamples { get; init; }
 }
 
-/// <summary>What <c>gan train --resume</c> does with an option that is given again.</summary>
-public enum OnResume
-{
-    /// <summary>Part of the run: the run's value is kept, and a different value is refused (it would change training).</summary>
-    Kept,
-    /// <summary>A given value replaces the run's (training length, snapshot cadence, metrics); else the run's is kept.</summary>
-    MayChange,
-}
-
 /// <summary>
 /// Declares a property of <see cref="GanTrainOptions"/> as a <c>gan train</c> option. The default is the property's
 /// initializer, or the preset's value named by <see cref="Preset"/>; the single-value rules (<see cref="Above"/>,
@@ -163,8 +154,9 @@ public sealed class GanOptionAttribute(string help) : Attribute
     /// <summary>One sentence for --help (the default is appended).</summary>
     public string Help { get; } = help;
 
-    /// <summary>What a resume does with it (default: the run's value is kept).</summary>
-    public OnResume Resume { get; init; } = OnResume.Kept;
+    /// <summary>What a resume does with it: <see cref="OnResume.Fixed"/> (the default; part of the run, another value is
+    /// refused) or <see cref="OnResume.MayChange"/> (training length, snapshot cadence, metrics).</summary>
+    public OnResume Resume { get; init; } = OnResume.Fixed;
 
     /// <summary>The <see cref="TrainingHyperparameters"/> property that gives the default per preset.</summary>
     public string? Preset { get; init; }

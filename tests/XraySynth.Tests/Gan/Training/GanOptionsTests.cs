@@ -1,4 +1,3 @@
-using OnResume = XraySynth.Gan.Training.OnResume;
 using XraySynth.Runtime;
 using System.CommandLine;
 using System.Text.Json.Nodes;
@@ -47,7 +46,7 @@ public class GanOptionsTests
         Assert.Equal("the preset's", GanOptions.Of(o => o.Batch).DefaultText);
         Assert.Equal("ada", GanOptions.Of(o => o.Aug).DefaultText);
         Assert.Equal(OnResume.MayChange, GanOptions.Of(o => o.Kimg).Resume);
-        Assert.Equal(OnResume.Kept, GanOptions.Of(o => o.Batch).Resume);
+        Assert.Equal(OnResume.Fixed, GanOptions.Of(o => o.Batch).Resume);
     }
 
     [Fact]
