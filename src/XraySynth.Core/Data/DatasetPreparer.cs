@@ -23,16 +23,8 @@ public static class DatasetPreparer
     {
         options.Validate();
         var clock = Stopwatch.StartNew();
-        var catalog = MuraCatalog.Load(options.MuraRoot, options.Parts);
         var outDir = Path.GetFullPath(options.OutDir);
-        if ((outDir + "/").StartsWith(catalog.DatasetDir + "/", StringComparison.Ordinal))
-            throw new DataException($"--out {options.OutDir} lies inside the MURA folder {catalog.DatasetDir}. fix: choose an output folder outside it.");
-        if (options.Strict && catalog.Problems.Count > 0)
-            throw new DataException(StrictMessage(catalog.Problems));
-        if (catalog.Images.Count == 0)
-            throw new DataException($"{catalog.DatasetDir}: no images for {string.Join(", ", options.Parts)}" +
-                (catalog.Problems.Count > 0 ? $" ({catalog.Problems.Count} rows skipped, first: {catalog.Problems[0].File}: {catalog.Problems[0].Problem})" : "") +
-                ". fix: check --parts and that the dataset holds XR_<PART> folders.");
+        var catalog = LoadCatalog(options, outDir);
 
         var valPatients = PatientSplit.ValidationPatients(catalog.Images.Where(i => i.Split == MuraSplit.Train), options.ValFraction, options.Seed);
         var items = catalog.Images.Select(i => (Image: i, Split: PatientSplit.SplitOf(i, valPatients)))
@@ -45,78 +37,100 @@ public static class DatasetPreparer
             options.Resolution, options.Channels, options.ClassifierSize, options.Fit, options.Contrast, options.ValFraction, options.Seed));
         AtomicFile.RemoveTemporaries(outDir);
 
-        var ganSettings = new PreprocessSettings(options.Resolution, options.Channels, options.Fit, options.Contrast);
-        var clsSettings = new PreprocessSettings(options.ClassifierSize, 1, options.Fit, options.Contrast);
-        var skipped = new List<InputProblem>(catalog.Problems);
-        var manifests = new Dictionary<DataSplit, List<ManifestRow>> { [DataSplit.Train] = [], [DataSplit.Val] = [], [DataSplit.Test] = [] };
-        var ganSources = new List<object?[]>();
-        int resumed = 0, done = 0;
         var zipName = GanZipName(options.Resolution, options.Channels);
-
-        using (var zip = new DatasetZipWriter(Path.Combine(outDir, zipName)))
-        {
-            // Chunks keep memory bounded (encoded GAN PNGs wait for the in-order zip writer) and give progress.
-            int chunk = Math.Max(64, 32 * options.Workers);
-            var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Workers, CancellationToken = cancel };
-            for (int start = 0; start < items.Count; start += chunk)
-            {
-                cancel.ThrowIfCancellationRequested();
-                int n = Math.Min(chunk, items.Count - start);
-                var results = new ItemResult[n];
-                Parallel.For(0, n, parallel, k =>
-                {
-                    var (image, split) = items[start + k];
-                    results[k] = Process(image, split, outDir, ganSettings, clsSettings, options.Channels, options.PngCompression);
-                });
-                for (int k = 0; k < n; k++)
-                {
-                    var (image, split) = items[start + k];
-                    var r = results[k];
-                    if (r.Problem is not null)
-                    {
-                        if (options.Strict) throw new DataException(StrictMessage([r.Problem]));
-                        skipped.Add(r.Problem);
-                        continue;
-                    }
-                    if (r.Resumed) resumed++;
-                    manifests[split].Add(new ManifestRow(r.ClassifierPath!, image.Patient, image.Study, image.Part, image.Label));
-                    if (r.GanPng is not null)
-                    {
-                        var entry = zip.Add(r.GanPng, image.Label);
-                        ganSources.Add([entry, image.RelativePath, image.Patient, image.Label]);
-                    }
-                }
-                done += n;
-                progress?.Report(new ProgressInfo("prepare", done, items.Count));
-            }
-            cancel.ThrowIfCancellationRequested();
-            if (zip.Count == 0)
-                throw new DataException($"{catalog.DatasetDir}: every training image was skipped ({skipped.Count} problems, first: {skipped[^1].File}: {skipped[^1].Problem}).");
-            zip.Complete();
-        }
-
-        foreach (var (split, rows) in manifests)
+        var written = WriteImages(items, options, outDir, zipName, catalog, progress, cancel);
+        foreach (var (split, rows) in written.Manifests)
             Manifest.Write(Path.Combine(outDir, $"{split.ToString().ToLowerInvariant()}.csv"), rows);
-        Csv.Write(Path.Combine(outDir, Path.ChangeExtension(zipName, null) + "-sources.csv"), ["entry", "source", "patient", "label"], ganSources);
+        Csv.Write(Path.Combine(outDir, Path.ChangeExtension(zipName, null) + "-sources.csv"), ["entry", "source", "patient", "label"], written.GanSources);
 
         var elapsed = clock.Elapsed.TotalSeconds;
-        var ganRows = manifests[DataSplit.Train];
+        var ganRows = written.Manifests[DataSplit.Train];
         var report = new PrepareReport
         {
             DatasetDir = catalog.DatasetDir,
             CatalogSource = catalog.Source,
             Options = options with { OutDir = outDir, MuraRoot = Path.GetFullPath(options.MuraRoot) },
-            Counts = Count(manifests),
+            Counts = Count(written.Manifests),
             GanZip = zipName,
             GanImages = new LabelCounts(ganRows.Count(r => r.Label == 0), ganRows.Count(r => r.Label == 1)),
-            Skipped = skipped,
+            Skipped = written.Skipped,
             Warnings = warnings,
             ImagesPerSecond = items.Count / Math.Max(elapsed, 1e-9),
             ElapsedSeconds = elapsed,
-            Resumed = resumed,
+            Resumed = written.Resumed,
         };
         Json.WriteFile(Path.Combine(outDir, ReportFile), report);
         return report;
+    }
+
+    /// <summary>The catalog of the requested parts, refused when the output folder lies inside the dataset, when it is
+    /// empty, or (--strict) when any row had a problem.</summary>
+    private static MuraCatalog LoadCatalog(PrepareOptions options, string outDir)
+    {
+        var catalog = MuraCatalog.Load(options.MuraRoot, options.Parts);
+        if ((outDir + "/").StartsWith(catalog.DatasetDir + "/", StringComparison.Ordinal))
+            throw new DataException($"--out {options.OutDir} lies inside the MURA folder {catalog.DatasetDir}. fix: choose an output folder outside it.");
+        if (options.Strict && catalog.Problems.Count > 0)
+            throw new DataException(StrictMessage(catalog.Problems));
+        if (catalog.Images.Count == 0)
+            throw new DataException($"{catalog.DatasetDir}: no images for {string.Join(", ", options.Parts)}" +
+                (catalog.Problems.Count > 0 ? $" ({catalog.Problems.Count} rows skipped, first: {catalog.Problems[0].File}: {catalog.Problems[0].Problem})" : "") +
+                ". fix: check --parts and that the dataset holds XR_<PART> folders.");
+        return catalog;
+    }
+
+    /// <summary>What <see cref="WriteImages"/> wrote: the manifest rows per split, the GAN zip's sources, the images
+    /// skipped (the catalog's problems first) and how many were already there from a killed run.</summary>
+    private sealed record WrittenImages(Dictionary<DataSplit, List<ManifestRow>> Manifests, List<object?[]> GanSources,
+        List<InputProblem> Skipped, int Resumed);
+
+    /// <summary>Every image preprocessed in parallel (classifier image files, and for training images the GAN zip's
+    /// PNGs, added in order), in chunks that bound memory and report progress.</summary>
+    private static WrittenImages WriteImages(List<(MuraImage Image, DataSplit Split)> items, PrepareOptions options, string outDir,
+        string zipName, MuraCatalog catalog, IProgress<ProgressInfo>? progress, CancellationToken cancel)
+    {
+        var ganSettings = new PreprocessSettings(options.Resolution, options.Channels, options.Fit, options.Contrast);
+        var clsSettings = new PreprocessSettings(options.ClassifierSize, 1, options.Fit, options.Contrast);
+        var written = new WrittenImages(new() { [DataSplit.Train] = [], [DataSplit.Val] = [], [DataSplit.Test] = [] }, [],
+            [.. catalog.Problems], 0);
+        int resumed = 0, done = 0;
+        using var zip = new DatasetZipWriter(Path.Combine(outDir, zipName));
+        // Chunks keep memory bounded (encoded GAN PNGs wait for the in-order zip writer) and give progress.
+        int chunk = Math.Max(64, 32 * options.Workers);
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Workers, CancellationToken = cancel };
+        for (int start = 0; start < items.Count; start += chunk)
+        {
+            cancel.ThrowIfCancellationRequested();
+            int n = Math.Min(chunk, items.Count - start);
+            var results = new ItemResult[n];
+            Parallel.For(0, n, parallel, k =>
+            {
+                var (image, split) = items[start + k];
+                results[k] = Process(image, split, outDir, ganSettings, clsSettings, options.Channels, options.PngCompression);
+            });
+            for (int k = 0; k < n; k++)
+            {
+                var (image, split) = items[start + k];
+                var r = results[k];
+                if (r.Problem is not null)
+                {
+                    if (options.Strict) throw new DataException(StrictMessage([r.Problem]));
+                    written.Skipped.Add(r.Problem);
+                    continue;
+                }
+                if (r.Resumed) resumed++;
+                written.Manifests[split].Add(new ManifestRow(r.ClassifierPath!, image.Patient, image.Study, image.Part, image.Label));
+                if (r.GanPng is not null)
+                    written.GanSources.Add([zip.Add(r.GanPng, image.Label), image.RelativePath, image.Patient, image.Label]);
+            }
+            done += n;
+            progress?.Report(new ProgressInfo("prepare", done, items.Count));
+        }
+        cancel.ThrowIfCancellationRequested();
+        if (zip.Count == 0)
+            throw new DataException($"{catalog.DatasetDir}: every training image was skipped ({written.Skipped.Count} problems, first: {written.Skipped[^1].File}: {written.Skipped[^1].Problem}).");
+        zip.Complete();
+        return written with { Resumed = resumed };
     }
 
     private sealed record ItemResult(string? ClassifierPath, byte[]? GanPng, bool Resumed, InputProblem? Problem);

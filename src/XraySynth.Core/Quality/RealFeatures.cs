@@ -38,88 +38,101 @@ internal sealed class RealFeatures : IDisposable
         string? mirroredFile = audit ? cache?.PathFor(reals, detector.Name + "-mirrored", detector.Identity) : null;
         string? pixelsFile = audit ? cache?.PathFor(reals, $"pixels{pixelSize}", "grey-area-v1") : null;
         var cached = new List<string>();
-        Tensor? features = null, mirrored = null, pixels = null;
-        FeatureMoments? moments = null;
         // A cached entry is used only when every tensor has the dtype and exact shape this code writes (features
         // float32 [N, D], mean float64 [D], cov float64 [D, D], pixels uint8 [N, S²]); anything else is recomputed.
-        if (featuresFile is not null && FeatureCache.TryLoad(featuresFile, reals.Count, "features") is { } f
-            && f.TryGetValue("mean", out var mean) && f.TryGetValue("cov", out var cov)
-            && FeatureCache.Fits(f["features"], ScalarType.Float32, reals.Count, -1)
-            && FeatureCache.Fits(mean, ScalarType.Float64, f["features"].shape[1])
-            && FeatureCache.Fits(cov, ScalarType.Float64, f["features"].shape[1], f["features"].shape[1]))
-        {
-            features = f["features"];
-            moments = new FeatureMoments(mean, cov, reals.Count);
-            cached.Add(featuresFile);
-        }
-        if (mirroredFile is not null && FeatureCache.TryLoad(mirroredFile, reals.Count, "features") is { } m
-            && FeatureCache.Fits(m["features"], ScalarType.Float32, reals.Count, -1))
-        {
-            mirrored = m["features"];
-            cached.Add(mirroredFile);
-        }
-        if (pixelsFile is not null && FeatureCache.TryLoad(pixelsFile, reals.Count, "pixels") is { } p
-            && FeatureCache.Fits(p["pixels"], ScalarType.Byte, reals.Count, (long)pixelSize * pixelSize))
-        {
-            pixels = p["pixels"];
-            cached.Add(pixelsFile);
-        }
+        var (features, moments) = CachedFeatures(featuresFile, reals.Count, cached);
+        var mirrored = CachedTensor(mirroredFile, reals.Count, "features", ScalarType.Float32, -1, cached);
+        var pixels = CachedTensor(pixelsFile, reals.Count, "pixels", ScalarType.Byte, (long)pixelSize * pixelSize, cached);
         bool needFeatures = features is null, needMirrored = audit && mirrored is null, needPixels = audit && pixels is null;
-        if (needFeatures || needMirrored || needPixels)
+        if (!(needFeatures || needMirrored || needPixels))
+            return new RealFeatures(features!, moments!, mirrored, pixels, cached);
+
+        var pass = OnePass(reals, detector, needFeatures, needMirrored, needPixels ? pixelSize : null, batch, device, progress, cancel);
+        var description = new JsonObject
         {
-            using var acc = new FeatureAccumulator(keepAll: true);
-            var mirroredParts = new List<Tensor>();
-            var pixelParts = new List<Tensor>();
-            int done = 0;
-            progress?.Report(new ProgressInfo("real images", 0, reals.Count));
-            foreach (var b in ImageBatches.Decode(reals.Count, batch, reals.Load, i => reals.Images[i].Name, cancel))
-            {
-                using (b)
-                {
-                    cancel.ThrowIfCancellationRequested();
-                    if (needFeatures)
-                    {
-                        using var x = detector.Extract(b.Images);
-                        acc.Append(x);
-                    }
-                    if (needMirrored)
-                    {
-                        using var flipped = b.Images.flip(3);
-                        mirroredParts.Add(detector.Extract(flipped));
-                    }
-                    if (needPixels) pixelParts.Add(ImageTensors.PixelVectors(b.Images, pixelSize, device));
-                    done += b.Count;
-                }
-                progress?.Report(new ProgressInfo("real images", done, reals.Count));
-            }
-            var description = new JsonObject
-            {
-                ["dataset"] = reals.Source, ["tag"] = reals.Tag, ["images"] = reals.Count, ["contentSha256"] = reals.ContentHash(),
-                ["detector"] = detector.Name, ["detectorIdentity"] = detector.Identity,
-            };
-            if (needFeatures)
-            {
-                features = acc.All().clone();
-                moments = acc.Moments();
-                if (featuresFile is not null)
-                    FeatureCache.Save(featuresFile, new Dictionary<string, Tensor> { ["features"] = features, ["mean"] = moments.Mean, ["cov"] = moments.Covariance },
-                        Describe(description, "detector features [N, D] float32 with their mean and population covariance (float64)"));
-            }
-            if (needMirrored)
-            {
-                mirrored = Concat(mirroredParts);
-                if (mirroredFile is not null)
-                    FeatureCache.Save(mirroredFile, new Dictionary<string, Tensor> { ["features"] = mirrored }, Describe(description, "detector features of the x-flipped images"));
-            }
-            if (needPixels)
-            {
-                pixels = Concat(pixelParts);
-                if (pixelsFile is not null)
-                    FeatureCache.Save(pixelsFile, new Dictionary<string, Tensor> { ["pixels"] = pixels },
-                        Describe(description, $"grey {pixelSize}x{pixelSize} pixel vectors [N, {pixelSize * pixelSize}] uint8 (audit pixel space)"));
-            }
+            ["dataset"] = reals.Source, ["tag"] = reals.Tag, ["images"] = reals.Count, ["contentSha256"] = reals.ContentHash(),
+            ["detector"] = detector.Name, ["detectorIdentity"] = detector.Identity,
+        };
+        if (needFeatures)
+        {
+            (features, moments) = (pass.Features!, pass.Moments!);
+            if (featuresFile is not null)
+                FeatureCache.Save(featuresFile, new Dictionary<string, Tensor> { ["features"] = features, ["mean"] = moments.Mean, ["cov"] = moments.Covariance },
+                    Describe(description, "detector features [N, D] float32 with their mean and population covariance (float64)"));
+        }
+        if (needMirrored)
+        {
+            mirrored = pass.Mirrored!;
+            if (mirroredFile is not null)
+                FeatureCache.Save(mirroredFile, new Dictionary<string, Tensor> { ["features"] = mirrored }, Describe(description, "detector features of the x-flipped images"));
+        }
+        if (needPixels)
+        {
+            pixels = pass.Pixels!;
+            if (pixelsFile is not null)
+                FeatureCache.Save(pixelsFile, new Dictionary<string, Tensor> { ["pixels"] = pixels },
+                    Describe(description, $"grey {pixelSize}x{pixelSize} pixel vectors [N, {pixelSize * pixelSize}] uint8 (audit pixel space)"));
         }
         return new RealFeatures(features!, moments!, mirrored, pixels, cached);
+    }
+
+    /// <summary>The cached features with their moments, when the entry holds all three in the shapes written.</summary>
+    private static (Tensor? Features, FeatureMoments? Moments) CachedFeatures(string? file, int count, List<string> cached)
+    {
+        if (file is null || FeatureCache.TryLoad(file, count, "features") is not { } f
+            || !f.TryGetValue("mean", out var mean) || !f.TryGetValue("cov", out var cov)
+            || !FeatureCache.Fits(f["features"], ScalarType.Float32, count, -1)
+            || !FeatureCache.Fits(mean, ScalarType.Float64, f["features"].shape[1])
+            || !FeatureCache.Fits(cov, ScalarType.Float64, f["features"].shape[1], f["features"].shape[1]))
+            return (null, null);
+        cached.Add(file);
+        return (f["features"], new FeatureMoments(mean, cov, count));
+    }
+
+    /// <summary>The cached tensor <paramref name="key"/> [count, width] of <paramref name="dtype"/>, or null.</summary>
+    private static Tensor? CachedTensor(string? file, int count, string key, ScalarType dtype, long width, List<string> cached)
+    {
+        if (file is null || FeatureCache.TryLoad(file, count, key) is not { } entry || !FeatureCache.Fits(entry[key], dtype, count, width))
+            return null;
+        cached.Add(file);
+        return entry[key];
+    }
+
+    /// <summary>What one pass over the real images computed (null where it was not needed).</summary>
+    private sealed record PassResult(Tensor? Features, FeatureMoments? Moments, Tensor? Mirrored, Tensor? Pixels);
+
+    /// <summary>One decoding pass over the reals: detector features (with moments), features of the x-flipped images,
+    /// pixel vectors of <paramref name="pixelSize"/>² (null: not needed), as requested.</summary>
+    private static PassResult OnePass(RealImageSet reals, IFeatureDetector detector, bool features, bool mirrored, int? pixelSize,
+        int batch, Device device, IProgress<ProgressInfo>? progress, CancellationToken cancel)
+    {
+        using var acc = new FeatureAccumulator(keepAll: true);
+        var mirroredParts = new List<Tensor>();
+        var pixelParts = new List<Tensor>();
+        int done = 0;
+        progress?.Report(new ProgressInfo("real images", 0, reals.Count));
+        foreach (var b in ImageBatches.Decode(reals.Count, batch, reals.Load, i => reals.Images[i].Name, cancel))
+        {
+            using (b)
+            {
+                cancel.ThrowIfCancellationRequested();
+                if (features)
+                {
+                    using var x = detector.Extract(b.Images);
+                    acc.Append(x);
+                }
+                if (mirrored)
+                {
+                    using var flipped = b.Images.flip(3);
+                    mirroredParts.Add(detector.Extract(flipped));
+                }
+                if (pixelSize is { } size) pixelParts.Add(ImageTensors.PixelVectors(b.Images, size, device));
+                done += b.Count;
+            }
+            progress?.Report(new ProgressInfo("real images", done, reals.Count));
+        }
+        return new PassResult(features ? acc.All().clone() : null, features ? acc.Moments() : null,
+            mirrored ? Concat(mirroredParts) : null, pixelSize is not null ? Concat(pixelParts) : null);
     }
 
     private static JsonObject Describe(JsonObject common, string what)

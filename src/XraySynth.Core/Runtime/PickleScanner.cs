@@ -85,58 +85,81 @@ public static class PickleScanner
                 case 0x82: case 0x83: case 0x84:                                        // EXT1, EXT2, EXT4
                     throw new PickleRefusedException($"extension-registry opcode at byte {pos - 1} (it names code indirectly)");
 
-                // Strings (the operands STACK_GLOBAL may use).
-                case (byte)'X': Push(recent, Utf8(Take(data, ref pos, U32(data, ref pos)))); break;     // BINUNICODE
-                case 0x8c: Push(recent, Utf8(Take(data, ref pos, U8(data, ref pos)))); break;           // SHORT_BINUNICODE
-                case 0x8d: Push(recent, Utf8(Take(data, ref pos, U64(data, ref pos)))); break;          // BINUNICODE8
-                case (byte)'V': Push(recent, Line(data, ref pos)); break;                               // UNICODE
-                case (byte)'S': Push(recent, Line(data, ref pos).Trim('\'', '"')); break;               // STRING
-                case (byte)'T': Take(data, ref pos, U32(data, ref pos)); Push(recent, null); break;      // BINSTRING
-                case (byte)'U': Take(data, ref pos, U8(data, ref pos)); Push(recent, null); break;       // SHORT_BINSTRING
-
-                // Memo: PUT copies the top value, GET pushes it back.
-                case (byte)'p': memo[ParseLong(Line(data, ref pos), pos)] = Top(recent); break;         // PUT
-                case (byte)'q': memo[U8(data, ref pos)] = Top(recent); break;                           // BINPUT
-                case (byte)'r': memo[U32(data, ref pos)] = Top(recent); break;                          // LONG_BINPUT
-                case 0x94: memo[memo.Count] = Top(recent); break;                                       // MEMOIZE
-                case (byte)'g': Push(recent, memo.GetValueOrDefault(ParseLong(Line(data, ref pos), pos))); break;  // GET
-                case (byte)'h': Push(recent, memo.GetValueOrDefault(U8(data, ref pos))); break;         // BINGET
-                case (byte)'j': Push(recent, memo.GetValueOrDefault(U32(data, ref pos))); break;        // LONG_BINGET
-
-                // Other values with an argument.
-                case (byte)'I': case (byte)'L': case (byte)'F': Line(data, ref pos); Push(recent, null); break;   // INT LONG FLOAT
-                case (byte)'P': Line(data, ref pos); Push(recent, null); break;                         // PERSID
-                case (byte)'J': Take(data, ref pos, 4); Push(recent, null); break;                      // BININT
-                case (byte)'K': Take(data, ref pos, 1); Push(recent, null); break;                      // BININT1
-                case (byte)'M': Take(data, ref pos, 2); Push(recent, null); break;                      // BININT2
-                case (byte)'G': Take(data, ref pos, 8); Push(recent, null); break;                      // BINFLOAT
-                case 0x8a: Take(data, ref pos, U8(data, ref pos)); Push(recent, null); break;           // LONG1
-                case 0x8b: Take(data, ref pos, U32(data, ref pos)); Push(recent, null); break;          // LONG4
-                case (byte)'B': Take(data, ref pos, U32(data, ref pos)); Push(recent, null); break;     // BINBYTES
-                case (byte)'C': Take(data, ref pos, U8(data, ref pos)); Push(recent, null); break;      // SHORT_BINBYTES
-                case 0x8e: case 0x96: Take(data, ref pos, U64(data, ref pos)); Push(recent, null); break; // BINBYTES8, BYTEARRAY8
-                case 0x80: Take(data, ref pos, 1); break;                                               // PROTO
-                case 0x95: Take(data, ref pos, 8); break;                                               // FRAME
-
-                // Opcodes without an argument.
-                case (byte)'N': case 0x88: case 0x89: case (byte)')': case (byte)']': case (byte)'}': case 0x8f:
-                    Push(recent, null); break;                       // NONE NEWTRUE NEWFALSE EMPTY_TUPLE/LIST/DICT/SET
-                case (byte)'2':                                      // DUP
-                    Push(recent, Top(recent)); break;
-                case (byte)'(': case (byte)'0': case (byte)'1': case (byte)'Q': case (byte)'R': case (byte)'a':
-                case (byte)'b': case (byte)'d': case (byte)'e': case (byte)'l': case (byte)'o': case (byte)'s':
-                case (byte)'t': case (byte)'u': case 0x81: case 0x85: case 0x86: case 0x87: case 0x90: case 0x91:
-                case 0x92: case 0x97: case 0x98:
-                    // MARK POP POP_MARK BINPERSID REDUCE APPEND BUILD DICT APPENDS LIST OBJ SETITEM TUPLE SETITEMS
-                    // NEWOBJ TUPLE1-3 ADDITEMS FROZENSET NEWOBJ_EX NEXT_BUFFER READONLY_BUFFER: the stack changes in
-                    // ways not tracked here, so no string is known to be on top.
-                    recent.Clear();
-                    Push(recent, null);
-                    break;
                 default:
-                    throw new PickleRefusedException($"byte {pos - 1} holds 0x{op:x2}, not a pickle opcode (a damaged or foreign file)");
+                    if (!StringOrMemo(op, data, ref pos, recent, memo) && !OtherOpcode(op, data, ref pos, recent))
+                        throw new PickleRefusedException($"byte {pos - 1} holds 0x{op:x2}, not a pickle opcode (a damaged or foreign file)");
+                    break;
             }
         }
+    }
+
+    /// <summary>The string and memo opcodes: what STACK_GLOBAL may take its operands from (a string pushed directly or
+    /// recalled from the memo); false for other opcodes.</summary>
+    private static bool StringOrMemo(byte op, ReadOnlySpan<byte> data, ref int pos, List<string?> recent, Dictionary<long, string?> memo)
+    {
+        switch (op)
+        {
+            // Strings (the operands STACK_GLOBAL may use).
+            case (byte)'X': Push(recent, Utf8(Take(data, ref pos, U32(data, ref pos)))); break;     // BINUNICODE
+            case 0x8c: Push(recent, Utf8(Take(data, ref pos, U8(data, ref pos)))); break;           // SHORT_BINUNICODE
+            case 0x8d: Push(recent, Utf8(Take(data, ref pos, U64(data, ref pos)))); break;          // BINUNICODE8
+            case (byte)'V': Push(recent, Line(data, ref pos)); break;                               // UNICODE
+            case (byte)'S': Push(recent, Line(data, ref pos).Trim('\'', '"')); break;               // STRING
+            case (byte)'T': Take(data, ref pos, U32(data, ref pos)); Push(recent, null); break;      // BINSTRING
+            case (byte)'U': Take(data, ref pos, U8(data, ref pos)); Push(recent, null); break;       // SHORT_BINSTRING
+
+            // Memo: PUT copies the top value, GET pushes it back.
+            case (byte)'p': memo[ParseLong(Line(data, ref pos), pos)] = Top(recent); break;         // PUT
+            case (byte)'q': memo[U8(data, ref pos)] = Top(recent); break;                           // BINPUT
+            case (byte)'r': memo[U32(data, ref pos)] = Top(recent); break;                          // LONG_BINPUT
+            case 0x94: memo[memo.Count] = Top(recent); break;                                       // MEMOIZE
+            case (byte)'g': Push(recent, memo.GetValueOrDefault(ParseLong(Line(data, ref pos), pos))); break;  // GET
+            case (byte)'h': Push(recent, memo.GetValueOrDefault(U8(data, ref pos))); break;         // BINGET
+            case (byte)'j': Push(recent, memo.GetValueOrDefault(U32(data, ref pos))); break;        // LONG_BINGET
+            default: return false;
+        }
+        return true;
+    }
+
+    /// <summary>Every other opcode of protocols 0–5: its argument is skipped and the top value is no known string; false
+    /// for a byte that is no opcode.</summary>
+    private static bool OtherOpcode(byte op, ReadOnlySpan<byte> data, ref int pos, List<string?> recent)
+    {
+        switch (op)
+        {
+            // Other values with an argument.
+            case (byte)'I': case (byte)'L': case (byte)'F': Line(data, ref pos); Push(recent, null); break;   // INT LONG FLOAT
+            case (byte)'P': Line(data, ref pos); Push(recent, null); break;                         // PERSID
+            case (byte)'J': Take(data, ref pos, 4); Push(recent, null); break;                      // BININT
+            case (byte)'K': Take(data, ref pos, 1); Push(recent, null); break;                      // BININT1
+            case (byte)'M': Take(data, ref pos, 2); Push(recent, null); break;                      // BININT2
+            case (byte)'G': Take(data, ref pos, 8); Push(recent, null); break;                      // BINFLOAT
+            case 0x8a: Take(data, ref pos, U8(data, ref pos)); Push(recent, null); break;           // LONG1
+            case 0x8b: Take(data, ref pos, U32(data, ref pos)); Push(recent, null); break;          // LONG4
+            case (byte)'B': Take(data, ref pos, U32(data, ref pos)); Push(recent, null); break;     // BINBYTES
+            case (byte)'C': Take(data, ref pos, U8(data, ref pos)); Push(recent, null); break;      // SHORT_BINBYTES
+            case 0x8e: case 0x96: Take(data, ref pos, U64(data, ref pos)); Push(recent, null); break; // BINBYTES8, BYTEARRAY8
+            case 0x80: Take(data, ref pos, 1); break;                                               // PROTO
+            case 0x95: Take(data, ref pos, 8); break;                                               // FRAME
+
+            // Opcodes without an argument.
+            case (byte)'N': case 0x88: case 0x89: case (byte)')': case (byte)']': case (byte)'}': case 0x8f:
+                Push(recent, null); break;                       // NONE NEWTRUE NEWFALSE EMPTY_TUPLE/LIST/DICT/SET
+            case (byte)'2':                                      // DUP
+                Push(recent, Top(recent)); break;
+            case (byte)'(': case (byte)'0': case (byte)'1': case (byte)'Q': case (byte)'R': case (byte)'a':
+            case (byte)'b': case (byte)'d': case (byte)'e': case (byte)'l': case (byte)'o': case (byte)'s':
+            case (byte)'t': case (byte)'u': case 0x81: case 0x85: case 0x86: case 0x87: case 0x90: case 0x91:
+            case 0x92: case 0x97: case 0x98:
+                // MARK POP POP_MARK BINPERSID REDUCE APPEND BUILD DICT APPENDS LIST OBJ SETITEM TUPLE SETITEMS
+                // NEWOBJ TUPLE1-3 ADDITEMS FROZENSET NEWOBJ_EX NEXT_BUFFER READONLY_BUFFER: the stack changes in
+                // ways not tracked here, so no string is known to be on top.
+                recent.Clear();
+                Push(recent, null);
+                break;
+            default: return false;
+        }
+        return true;
     }
 
     /// <summary>Refuses the pickle unless every global it names passes <paramref name="allowed"/>; returns its length.</summary>

@@ -126,6 +126,9 @@ internal sealed class RestrictedUnpickler
 
     private readonly byte[] _data;
     private readonly IPickleGlobals _globals;
+    private readonly List<object?> _stack = [];
+    private readonly Stack<int> _marks = new();
+    private readonly Dictionary<long, object?> _memo = [];
     private int _pos;
 
     /// <summary>Reads one pickle from <paramref name="data"/> starting at <paramref name="offset"/>.</summary>
@@ -142,134 +145,156 @@ internal sealed class RestrictedUnpickler
     /// <summary>Runs the pickle to its STOP opcode and returns the object it built.</summary>
     public object? Load()
     {
-        var stack = new List<object?>();
-        var marks = new Stack<int>();
-        var memo = new Dictionary<long, object?>();
+        _stack.Clear();
+        _marks.Clear();
+        _memo.Clear();
         while (true)
         {
             var at = _pos;
             var op = ReadByte();
-            switch (op)
+            if (op == (byte)'.')                                                                    // STOP
             {
-                case 0x80: ReadByte(); break;                                 // PROTO
-                case 0x95: ReadBytes(8); break;                               // FRAME (a size hint)
-                case (byte)'.':                                                // STOP
-                    if (stack.Count != 1 || marks.Count != 0)
-                        throw Refuse(at, "the pickle ends with a malformed stack");
-                    return stack[0];
-                case (byte)'(': marks.Push(stack.Count); stack.Add(Mark); break;           // MARK
-                case (byte)'0': Pop(stack, at); break;                                     // POP
-                case (byte)'1': PopMark(stack, marks, at); break;                          // POP_MARK
-                case (byte)'2': stack.Add(Peek(stack, at)); break;                         // DUP
-                case (byte)'N': stack.Add(null); break;                                    // NONE
-                case 0x88: stack.Add(true); break;                                         // NEWTRUE
-                case 0x89: stack.Add(false); break;                                        // NEWFALSE
-                case (byte)'J': stack.Add((long)BinaryPrimitives.ReadInt32LittleEndian(ReadBytes(4))); break; // BININT
-                case (byte)'K': stack.Add((long)ReadByte()); break;                                           // BININT1
-                case (byte)'M': stack.Add((long)BinaryPrimitives.ReadUInt16LittleEndian(ReadBytes(2))); break; // BININT2
-                case 0x8a: stack.Add(Long(ReadBytes(ReadByte()))); break;                                     // LONG1
-                case 0x8b: stack.Add(Long(ReadBytes(Length(ReadInt32(), at, maxBytes: 1024)))); break;         // LONG4
-                case (byte)'G': stack.Add(BinaryPrimitives.ReadDoubleBigEndian(ReadBytes(8))); break;          // BINFLOAT
-                case 0x8c: stack.Add(Utf8(ReadBytes(ReadByte()), at)); break;                                  // SHORT_BINUNICODE
-                case (byte)'X': stack.Add(Utf8(ReadBytes(Length(ReadInt32(), at)), at)); break;              // BINUNICODE
-                case 0x8d: stack.Add(Utf8(ReadBytes(Length(ReadInt64(), at)), at)); break;                   // BINUNICODE8
-                case (byte)'U': stack.Add(Latin1(ReadBytes(ReadByte()))); break;                               // SHORT_BINSTRING
-                case (byte)'T': stack.Add(Latin1(ReadBytes(Length(ReadInt32(), at)))); break;                 // BINSTRING
-                case (byte)'C': stack.Add(ReadBytes(ReadByte()).ToArray()); break;                             // SHORT_BINBYTES
-                case (byte)'B': stack.Add(ReadBytes(Length(ReadInt32(), at)).ToArray()); break;               // BINBYTES
-                case 0x8e: stack.Add(ReadBytes(Length(ReadInt64(), at)).ToArray()); break;                    // BINBYTES8
-                case 0x96: stack.Add(ReadBytes(Length(ReadInt64(), at)).ToArray()); break;                    // BYTEARRAY8
-                case (byte)')': stack.Add(new PyTuple([])); break;                                              // EMPTY_TUPLE
-                case 0x85: stack.Add(new PyTuple(PopN(stack, 1, at))); break;                                   // TUPLE1
-                case 0x86: stack.Add(new PyTuple(PopN(stack, 2, at))); break;                                   // TUPLE2
-                case 0x87: stack.Add(new PyTuple(PopN(stack, 3, at))); break;                                   // TUPLE3
-                case (byte)'t': stack.Add(new PyTuple(PopMark(stack, marks, at))); break;                       // TUPLE
-                case (byte)']': stack.Add(new List<object?>()); break;                                          // EMPTY_LIST
-                case (byte)'l': stack.Add(PopMark(stack, marks, at)); break;                                    // LIST
-                case (byte)'}': stack.Add(new PyDict()); break;                                                 // EMPTY_DICT
-                case (byte)'d': stack.Add(ToDict(PopMark(stack, marks, at), at)); break;                        // DICT
-                case 0x8f: stack.Add(new PySet([])); break;                                                     // EMPTY_SET
-                case 0x91: stack.Add(new PySet(PopMark(stack, marks, at))); break;                              // FROZENSET
-                case (byte)'a':                                                                                  // APPEND
-                {
-                    var item = Pop(stack, at);
-                    As<List<object?>>(Peek(stack, at), at, "APPEND").Add(item);
-                    break;
-                }
-                case (byte)'e':                                                                                  // APPENDS
-                {
-                    var items = PopMark(stack, marks, at);
-                    As<List<object?>>(Peek(stack, at), at, "APPENDS").AddRange(items);
-                    break;
-                }
-                case 0x90:                                                                                       // ADDITEMS
-                {
-                    var items = PopMark(stack, marks, at);
-                    As<PySet>(Peek(stack, at), at, "ADDITEMS").Items.AddRange(items);
-                    break;
-                }
-                case (byte)'s':                                                                                  // SETITEM
-                {
-                    var value = Pop(stack, at);
-                    var key = Pop(stack, at);
-                    As<PyDict>(Peek(stack, at), at, "SETITEM").Set(key, value);
-                    break;
-                }
-                case (byte)'u':                                                                                  // SETITEMS
-                {
-                    var items = PopMark(stack, marks, at);
-                    var dict = As<PyDict>(Peek(stack, at), at, "SETITEMS");
-                    if (items.Count % 2 != 0)
-                        throw Refuse(at, "SETITEMS with an odd number of items");
-                    for (var i = 0; i < items.Count; i += 2)
-                        dict.Set(items[i], items[i + 1]);
-                    break;
-                }
-                case 0x94: Memo(memo, memo.Count, Peek(stack, at), at); break;                                  // MEMOIZE
-                case (byte)'q': Memo(memo, ReadByte(), Peek(stack, at), at); break;                              // BINPUT
-                case (byte)'r': Memo(memo, (uint)ReadInt32(), Peek(stack, at), at); break;                       // LONG_BINPUT
-                case (byte)'h': stack.Add(Recall(memo, ReadByte(), at)); break;                                  // BINGET
-                case (byte)'j': stack.Add(Recall(memo, (uint)ReadInt32(), at)); break;                           // LONG_BINGET
-                case (byte)'c':                                                                                  // GLOBAL
-                {
-                    var module = ReadLine(at);
-                    var name = ReadLine(at);
-                    stack.Add(Global(module, name, at));
-                    break;
-                }
-                case 0x93:                                                                                       // STACK_GLOBAL
-                {
-                    var name = Pop(stack, at) as string ?? throw Refuse(at, "STACK_GLOBAL without a name");
-                    var module = Pop(stack, at) as string ?? throw Refuse(at, "STACK_GLOBAL without a module");
-                    stack.Add(Global(module, name, at));
-                    break;
-                }
-                case (byte)'R':                                                                                  // REDUCE
-                {
-                    var args = As<PyTuple>(Pop(stack, at), at, "REDUCE arguments");
-                    var callable = As<PyGlobal>(Pop(stack, at), at, "REDUCE callable");
-                    stack.Add(_globals.Call(callable, args.Items));
-                    break;
-                }
-                case 0x81:                                                                                       // NEWOBJ
-                {
-                    var args = As<PyTuple>(Pop(stack, at), at, "NEWOBJ arguments");
-                    var cls = As<PyGlobal>(Pop(stack, at), at, "NEWOBJ class");
-                    stack.Add(_globals.New(cls, args.Items));
-                    break;
-                }
-                case (byte)'b':                                                                                  // BUILD
-                {
-                    var state = Pop(stack, at);
-                    var obj = Pop(stack, at);
-                    stack.Add(_globals.Build(obj, state));
-                    break;
-                }
-                case (byte)'Q': stack.Add(_globals.PersistentLoad(Pop(stack, at))); break;                       // BINPERSID
-                default:
-                    throw Refuse(at, $"opcode 0x{op:x2} is not read (not a protocol 2-5 binary pickle of plain data)");
+                if (_stack.Count != 1 || _marks.Count != 0)
+                    throw Refuse(at, "the pickle ends with a malformed stack");
+                return _stack[0];
             }
+            if (!(PushValue(op, at) || Collect(op, at) || Remember(op, at) || Construct(op, at)))
+                throw Refuse(at, $"opcode 0x{op:x2} is not read (not a protocol 2-5 binary pickle of plain data)");
         }
+    }
+
+    /// <summary>Framing and the opcodes that push one plain value (None, bool, int, float, str, bytes); false for others.</summary>
+    private bool PushValue(byte op, int at)
+    {
+        object? value;
+        switch (op)
+        {
+            case 0x80: ReadByte(); return true;                                                      // PROTO
+            case 0x95: ReadBytes(8); return true;                                                    // FRAME (a size hint)
+            case (byte)'N': value = null; break;                                                     // NONE
+            case 0x88: value = true; break;                                                          // NEWTRUE
+            case 0x89: value = false; break;                                                         // NEWFALSE
+            case (byte)'J': value = (long)BinaryPrimitives.ReadInt32LittleEndian(ReadBytes(4)); break;  // BININT
+            case (byte)'K': value = (long)ReadByte(); break;                                         // BININT1
+            case (byte)'M': value = (long)BinaryPrimitives.ReadUInt16LittleEndian(ReadBytes(2)); break; // BININT2
+            case 0x8a: value = Long(ReadBytes(ReadByte())); break;                                   // LONG1
+            case 0x8b: value = Long(ReadBytes(Length(ReadInt32(), at, maxBytes: 1024))); break;      // LONG4
+            case (byte)'G': value = BinaryPrimitives.ReadDoubleBigEndian(ReadBytes(8)); break;       // BINFLOAT
+            case 0x8c: value = Utf8(ReadBytes(ReadByte()), at); break;                               // SHORT_BINUNICODE
+            case (byte)'X': value = Utf8(ReadBytes(Length(ReadInt32(), at)), at); break;            // BINUNICODE
+            case 0x8d: value = Utf8(ReadBytes(Length(ReadInt64(), at)), at); break;                 // BINUNICODE8
+            case (byte)'U': value = Latin1(ReadBytes(ReadByte())); break;                            // SHORT_BINSTRING
+            case (byte)'T': value = Latin1(ReadBytes(Length(ReadInt32(), at))); break;              // BINSTRING
+            case (byte)'C': value = ReadBytes(ReadByte()).ToArray(); break;                          // SHORT_BINBYTES
+            case (byte)'B': value = ReadBytes(Length(ReadInt32(), at)).ToArray(); break;            // BINBYTES
+            case 0x8e: value = ReadBytes(Length(ReadInt64(), at)).ToArray(); break;                 // BINBYTES8
+            case 0x96: value = ReadBytes(Length(ReadInt64(), at)).ToArray(); break;                 // BYTEARRAY8
+            default: return false;
+        }
+        _stack.Add(value);
+        return true;
+    }
+
+    /// <summary>The stack and container opcodes: marks, tuples, lists, dicts, sets and adding to them; false for others.</summary>
+    private bool Collect(byte op, int at)
+    {
+        switch (op)
+        {
+            case (byte)'(': _marks.Push(_stack.Count); _stack.Add(Mark); break;                       // MARK
+            case (byte)'0': Pop(_stack, at); break;                                                  // POP
+            case (byte)'1': PopMark(_stack, _marks, at); break;                                      // POP_MARK
+            case (byte)'2': _stack.Add(Peek(_stack, at)); break;                                     // DUP
+            case (byte)')': _stack.Add(new PyTuple([])); break;                                      // EMPTY_TUPLE
+            case 0x85: _stack.Add(new PyTuple(PopN(_stack, 1, at))); break;                          // TUPLE1
+            case 0x86: _stack.Add(new PyTuple(PopN(_stack, 2, at))); break;                          // TUPLE2
+            case 0x87: _stack.Add(new PyTuple(PopN(_stack, 3, at))); break;                          // TUPLE3
+            case (byte)'t': _stack.Add(new PyTuple(PopMark(_stack, _marks, at))); break;             // TUPLE
+            case (byte)']': _stack.Add(new List<object?>()); break;                                  // EMPTY_LIST
+            case (byte)'l': _stack.Add(PopMark(_stack, _marks, at)); break;                          // LIST
+            case (byte)'}': _stack.Add(new PyDict()); break;                                         // EMPTY_DICT
+            case (byte)'d': _stack.Add(ToDict(PopMark(_stack, _marks, at), at, "DICT")); break;      // DICT
+            case 0x8f: _stack.Add(new PySet([])); break;                                             // EMPTY_SET
+            case 0x91: _stack.Add(new PySet(PopMark(_stack, _marks, at))); break;                    // FROZENSET
+            case (byte)'a':                                                                           // APPEND
+                var item = Pop(_stack, at);
+                As<List<object?>>(Peek(_stack, at), at, "APPEND").Add(item);
+                break;
+            case (byte)'e':                                                                           // APPENDS
+                var items = PopMark(_stack, _marks, at);
+                As<List<object?>>(Peek(_stack, at), at, "APPENDS").AddRange(items);
+                break;
+            case 0x90:                                                                                // ADDITEMS
+                var members = PopMark(_stack, _marks, at);
+                As<PySet>(Peek(_stack, at), at, "ADDITEMS").Items.AddRange(members);
+                break;
+            case (byte)'s':                                                                           // SETITEM
+                var value = Pop(_stack, at);
+                var key = Pop(_stack, at);
+                As<PyDict>(Peek(_stack, at), at, "SETITEM").Set(key, value);
+                break;
+            case (byte)'u':                                                                           // SETITEMS
+                var pairs = PopMark(_stack, _marks, at);
+                var dict = As<PyDict>(Peek(_stack, at), at, "SETITEMS");
+                if (pairs.Count % 2 != 0)
+                    throw Refuse(at, "SETITEMS with an odd number of items");
+                for (var i = 0; i < pairs.Count; i += 2)
+                    dict.Set(pairs[i], pairs[i + 1]);
+                break;
+            default:
+                return false;
+        }
+        return true;
+    }
+
+    /// <summary>The memo opcodes (store the top of the stack, push a stored value); false for others.</summary>
+    private bool Remember(byte op, int at)
+    {
+        switch (op)
+        {
+            case 0x94: Memo(_memo, _memo.Count, Peek(_stack, at), at); break;                        // MEMOIZE
+            case (byte)'q': Memo(_memo, ReadByte(), Peek(_stack, at), at); break;                    // BINPUT
+            case (byte)'r': Memo(_memo, (uint)ReadInt32(), Peek(_stack, at), at); break;             // LONG_BINPUT
+            case (byte)'h': _stack.Add(Recall(_memo, ReadByte(), at)); break;                        // BINGET
+            case (byte)'j': _stack.Add(Recall(_memo, (uint)ReadInt32(), at)); break;                 // LONG_BINGET
+            default: return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// The opcodes that name a global, call it, build an object or load a persistent id: each goes to the
+    /// <see cref="IPickleGlobals"/>, which knows a fixed list of names and runs nothing; false for other opcodes.
+    /// </summary>
+    private bool Construct(byte op, int at)
+    {
+        switch (op)
+        {
+            case (byte)'c':                                                                           // GLOBAL
+                var module = ReadLine(at);
+                _stack.Add(Global(module, ReadLine(at), at));
+                break;
+            case 0x93:                                                                                // STACK_GLOBAL
+                var name = Pop(_stack, at) as string ?? throw Refuse(at, "STACK_GLOBAL without a name");
+                var of = Pop(_stack, at) as string ?? throw Refuse(at, "STACK_GLOBAL without a module");
+                _stack.Add(Global(of, name, at));
+                break;
+            case (byte)'R':                                                                           // REDUCE
+                var args = As<PyTuple>(Pop(_stack, at), at, "REDUCE arguments");
+                _stack.Add(_globals.Call(As<PyGlobal>(Pop(_stack, at), at, "REDUCE callable"), args.Items));
+                break;
+            case 0x81:                                                                                // NEWOBJ
+                var newArgs = As<PyTuple>(Pop(_stack, at), at, "NEWOBJ arguments");
+                _stack.Add(_globals.New(As<PyGlobal>(Pop(_stack, at), at, "NEWOBJ class"), newArgs.Items));
+                break;
+            case (byte)'b':                                                                           // BUILD
+                var state = Pop(_stack, at);
+                _stack.Add(_globals.Build(Pop(_stack, at), state));
+                break;
+            case (byte)'Q': _stack.Add(_globals.PersistentLoad(Pop(_stack, at))); break;             // BINPERSID
+            default:
+                return false;
+        }
+        return true;
     }
 
     private object Global(string module, string name, int at)
@@ -289,10 +314,10 @@ internal sealed class RestrictedUnpickler
     private static object? Recall(Dictionary<long, object?> memo, long index, int at) =>
         memo.TryGetValue(index, out var value) ? value : throw Refuse(at, $"memo entry {index} is read before it is written");
 
-    private static PyDict ToDict(List<object?> items, int at)
+    private static PyDict ToDict(List<object?> items, int at, string what)
     {
         if (items.Count % 2 != 0)
-            throw Refuse(at, "DICT with an odd number of items");
+            throw Refuse(at, $"{what} with an odd number of items");
         var dict = new PyDict();
         for (var i = 0; i < items.Count; i += 2)
             dict.Set(items[i], items[i + 1]);
