@@ -22,6 +22,9 @@ internal sealed class SnapshotPolicy : IDisposable
     /// <summary>Per-snapshot work may take this fraction of the training time since the previous snapshot.</summary>
     internal const double SnapshotBudget = 0.08;
 
+    /// <summary>A snapshot's fakes grid has at least this many images (a partial first row when a row does not fit).</summary>
+    internal const int MinGridImages = 4;
+
     /// <summary>FD8 never runs on fewer images (its 64-dimensional covariance needs them).</summary>
     internal const int MinFd8Samples = 128;
 
@@ -45,7 +48,7 @@ internal sealed class SnapshotPolicy : IDisposable
     private double _trainSinceSnapshot;
     private double _lastSaveSec;
     private int _fd8Samples;
-    private int _gridRows;
+    private int _gridRows, _gridColumns;
     private double _fd8Sec;
     private string? _fd8Skipped;
     private long _overheadStart;
@@ -74,12 +77,12 @@ internal sealed class SnapshotPolicy : IDisposable
                 using (var reals = data.RawImages(_gridIndices))
                     ImageGrid.Save(run.File("reals.png"), reals, _gw, _gh);
                 // On a CPU the whole grid of an untrained G_ema can cost more than the ticks before the first snapshot
-                // (cfg auto at 32 px: 1,024 forwards of a 20M-parameter G): there the first rows, at most 256 images.
-                var initRows = device.type == DeviceType.CUDA ? _gh : Math.Clamp(256 / _gw, 1, _gh);
-                SaveFakes(gEma, initRows, run.File("fakes_init.png"));
+                // (cfg auto at 64 px: 0.4 s per image, 1,024 images): there the first rows, at most 64 images.
+                var initRows = device.type == DeviceType.CUDA ? _gh : Math.Clamp(64 / _gw, 1, _gh);
+                SaveFakes(gEma, _gw, initRows, run.File("fakes_init.png"));
             }
             else
-                SaveFakes(gEma, Math.Min(_gh, Math.Max(1, 8 / _gw)), null);   // times G_ema for the snapshot budget
+                SaveFakes(gEma, Math.Min(_gw, 8), 1, null);   // times G_ema for the snapshot budget
 
             _realFit = RealFit(o.Seed);
             _qualitySamples = o.QualitySamples ?? 1024;
@@ -108,12 +111,12 @@ internal sealed class SnapshotPolicy : IDisposable
     public (double? Fd8, int Samples) MeasureTick(Generator gEma, double trainSeconds, bool due)
     {
         _trainSinceSnapshot += trainSeconds;
-        _gridRows = _gh;
+        (_gridColumns, _gridRows) = (_gw, _gh);
         _fd8Skipped = null;
         if (due && _budgeted)
         {
             var size = Size(_trainSinceSnapshot, _lastSaveSec, _genSecPerImage, _qualitySamples, _gw, _gh);
-            (_fd8Samples, _gridRows) = (size.Fd8Samples ?? _fd8Samples, size.GridRows);
+            (_fd8Samples, _gridColumns, _gridRows) = (size.Fd8Samples ?? _fd8Samples, size.GridColumns, size.GridRows);
             if (size.Fd8Samples is null)
                 _fd8Skipped = $"FD8 skipped: its {Math.Min(MinFd8Samples, _qualitySamples)}-image floor needs " +
                               $"~{Math.Min(MinFd8Samples, _qualitySamples) * _genSecPerImage:F1} s, over half of the " +
@@ -128,10 +131,11 @@ internal sealed class SnapshotPolicy : IDisposable
     /// <summary>
     /// The budgeted sizes of one snapshot: <see cref="SnapshotBudget"/> of the <paramref name="trainSeconds"/> since the
     /// previous snapshot, less its file writing, half for FD8 (in steps of 64 images, between the floor and
-    /// <paramref name="qualitySamples"/>) and half for the grid's rows (at least one). When FD8's floor does not fit its
-    /// half, FD8 is skipped (null) and the grid may use the whole budget.
+    /// <paramref name="qualitySamples"/>) and half for the fakes grid: whole rows of the official layout, or when not
+    /// even one row fits, the first images of its first row (at least <see cref="MinGridImages"/>). When FD8's floor does
+    /// not fit its half, FD8 is skipped (null) and the grid may use the whole budget.
     /// </summary>
-    internal static (int? Fd8Samples, int GridRows, double Budget) Size(double trainSeconds, double lastSaveSeconds,
+    internal static (int? Fd8Samples, int GridColumns, int GridRows, double Budget) Size(double trainSeconds, double lastSaveSeconds,
         double secPerImage, int qualitySamples, int gridWidth, int gridHeight)
     {
         var budget = Math.Max(0, SnapshotBudget * trainSeconds - lastSaveSeconds);
@@ -139,8 +143,9 @@ internal sealed class SnapshotPolicy : IDisposable
         var floor = Math.Min(MinFd8Samples, qualitySamples);
         int? fd8 = affordable < floor ? null : (int)Math.Clamp(Math.Floor(affordable / 64) * 64, floor, qualitySamples);
         var gridImages = fd8 is null ? 2 * affordable : affordable;
-        var rows = (int)Math.Clamp(Math.Floor(gridImages / gridWidth), 1, gridHeight);
-        return (fd8, rows, budget);
+        if (gridImages < gridWidth)
+            return (fd8, (int)Math.Clamp(Math.Floor(gridImages), Math.Min(MinGridImages, gridWidth), gridWidth), 1, budget);
+        return (fd8, gridWidth, (int)Math.Min(Math.Floor(gridImages / gridWidth), gridHeight), budget);
     }
 
     /// <summary>
@@ -150,7 +155,7 @@ internal sealed class SnapshotPolicy : IDisposable
     public void Write(GanRunState s, Func<double> sessionSeconds, bool pastFirstTick, bool stopping, CancellationToken cancel)
     {
         s.ThrowIfWeightsNotFinite();
-        SaveFakes(s.GEma, _gridRows, _run.File($"fakes{TrainingSnapshot.Kimg(s.CurNimg, _fractionalNames)}.png"));
+        SaveFakes(s.GEma, _gridColumns, _gridRows, _run.File($"fakes{TrainingSnapshot.Kimg(s.CurNimg, _fractionalNames)}.png"));
         var saveStart = Stopwatch.GetTimestamp();
         var dir = _run.File(TrainingSnapshot.Name(s.CurNimg, _fractionalNames));
         var info = new TrainingDataInfo(_data.ZipPath, _data.Count, _data.Resolution, _data.Channels, _data.CDim, _data.Mirror);
@@ -164,7 +169,7 @@ internal sealed class SnapshotPolicy : IDisposable
         if (pastFirstTick) WorstOverhead = Math.Max(WorstOverhead ?? 0, fraction);
         var fd8Part = _fd8Skipped is null ? $"FD8 on {_fd8Samples} images {_fd8Sec:F1} s" : "FD8 skipped";
         _say($"snapshot {Path.GetFileName(dir)}; overhead {overhead:F1} s = {100 * fraction:F1}% of the {_trainSinceSnapshot:F1} s trained since the last " +
-             $"({fd8Part}, fakes grid {_gw}x{_gridRows}, files {_lastSaveSec:F1} s)");
+             $"({fd8Part}, fakes grid {_gridColumns}x{_gridRows}, files {_lastSaveSec:F1} s)");
         if (_fd8Skipped is not null) _say(_fd8Skipped);
         _trainSinceSnapshot = 0;
         if (_o.Metrics is not null && !stopping) SnapshotMetrics(dir, cancel);
@@ -211,14 +216,15 @@ internal sealed class SnapshotPolicy : IDisposable
         return result.ToArray();
     }
 
-    /// <summary>G_ema's images of the first gw×<paramref name="rows"/> fixed latents as a grid (null path: only timed).</summary>
-    private void SaveFakes(Generator gEma, int rows, string? path)
+    /// <summary>G_ema's images of the fixed latents of the grid's first <paramref name="rows"/> rows, or of the first
+    /// <paramref name="columns"/> of its first row, as a grid (null path: only timed).</summary>
+    private void SaveFakes(Generator gEma, int columns, int rows, string? path)
     {
         var clockStart = Stopwatch.GetTimestamp();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         const int chunk = 64;
-        var n = _gw * rows;
+        var n = columns * rows;
         var images = new List<Tensor>();
         for (var start = 0; start < n; start += chunk)
         {
@@ -227,7 +233,7 @@ internal sealed class SnapshotPolicy : IDisposable
             var c = _gridC?.narrow(0, start, len);
             images.Add(gEma.call(z, c, 1.0, null, NoiseMode.Const, false).cpu());
         }
-        if (path is not null) ImageGrid.Save(path, cat(images, 0), _gw, rows);
+        if (path is not null) ImageGrid.Save(path, cat(images, 0), columns, rows);
         _genSecPerImage = Stopwatch.GetElapsedTime(clockStart).TotalSeconds / n;
     }
 
