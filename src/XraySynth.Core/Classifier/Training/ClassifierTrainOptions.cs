@@ -110,7 +110,8 @@ public sealed record ClassifierTrainOptions
             "ImageNet weights: 'imagenet' (torchvision's checkpoint of --arch, downloaded once, SHA-256 verified, reused from the torch.hub " +
             "cache) or a file: torchvision .pth (e.g. densenet169-b2777c0a.pth) or .safetensors. Without it: random initialisation.", OnResume.Fixed,
             o => o.Weights, (o, v) => o with { Weights = v },
-            v => v is null || ClassifierTrainer.IsNamedWeights(v) || File.Exists(v) ? null : "file not found") { Placeholder = "imagenet|FILE" };
+            v => v is null || ClassifierTrainer.IsNamedWeights(v) || File.Exists(v) ? null : "file not found",
+            ClassifierTrainer.SameWeights) { Placeholder = "imagenet|FILE" };
 
         public static readonly OptionDeclaration<ClassifierTrainOptions, IReadOnlyList<string>> Synthetic = new(
             nameof(Synthetic), "--synthetic", [],

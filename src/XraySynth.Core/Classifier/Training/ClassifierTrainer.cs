@@ -132,6 +132,24 @@ public sealed class ClassifierTrainer
         return WeightsCache.FromEnvironment().Resolve(weights, WeightsKind.ImageNet, progress, cancel);
     }
 
+    /// <summary>
+    /// Whether two <c>--weights</c> values name the same checkpoint: both none, the same file, or a name
+    /// (<c>imagenet</c>, <c>densenet169</c>) and the file it resolves to, which a new run saves in its options.json in
+    /// place of the name (torchvision's file name, e.g. <c>densenet169-b2777c0a.pth</c>; the architecture is compared
+    /// on its own). So a resume that repeats the name the run started with (an experiment config does) is no conflict.
+    /// </summary>
+    public static bool SameWeights(string? a, string? b)
+    {
+        if (a is null || b is null) return a is null && b is null;
+        bool aNamed = IsNamedWeights(a), bNamed = IsNamedWeights(b);
+        if (aNamed == bNamed)
+            return aNamed ? string.Equals(a.Trim(), b.Trim(), StringComparison.OrdinalIgnoreCase) : Path.GetFullPath(a) == Path.GetFullPath(b);
+        var (name, file) = aNamed ? (a.Trim(), Path.GetFileName(b)) : (b.Trim(), Path.GetFileName(a));
+        return name.Equals(ImageNetName, StringComparison.OrdinalIgnoreCase)
+            ? WeightsRegistry.All.Any(s => s.Kind == WeightsKind.ImageNet && s.FileName == file)
+            : WeightsRegistry.Find(name)?.FileName == file;
+    }
+
     /// <summary>The <c>--weights</c> value that means "torchvision's ImageNet checkpoint of the architecture".</summary>
     public const string ImageNetName = "imagenet";
 

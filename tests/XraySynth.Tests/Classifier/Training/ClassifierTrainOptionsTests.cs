@@ -127,6 +127,27 @@ public class ClassifierTrainOptionsTests
     }
 
     [Fact]
+    public void MergeForResume_TheWeightsNameTheRunStartedWith_MatchesTheFileItWasResolvedTo()
+    {
+        // A new run saves the resolved cache path; an experiment resumes by passing its config again, name included.
+        var saved = Defaults with { Data = "/data", Arch = "densenet169", Weights = "/cache/hub/checkpoints/densenet169-b2777c0a.pth" };
+        foreach (var name in new[] { "imagenet", "ImageNet", "densenet169" })
+        {
+            var merged = ClassifierTrainer.MergeForResume(saved, saved with { Weights = name }, given: null);
+            Assert.Equal(saved.Weights, merged.Weights);
+        }
+        // Another checkpoint, another file, or none is still a conflict.
+        foreach (var other in new[] { "resnet18", "/elsewhere/my-weights.pth", null })
+        {
+            var e = Assert.Throws<DataException>(() => ClassifierTrainer.MergeForResume(saved, saved with { Weights = other }, given: null));
+            Assert.Contains("--weights", e.Message);
+        }
+        Assert.True(ClassifierTrainer.SameWeights(null, null));
+        Assert.True(ClassifierTrainer.SameWeights("/a/b/../w.pth", "/a/w.pth"));
+        Assert.False(ClassifierTrainer.SameWeights("imagenet", "/cache/densenet169-b2777c0a-copy.pth"));
+    }
+
+    [Fact]
     public void NewRun_EveryBadValue_IsListedAtOnceWithItsFlag()
     {
         using var tmp = new TempDir();
