@@ -320,9 +320,8 @@ public static class ExperimentReport
             for (int x = 0; x < width; x++)
                 pixels[y * width + x] = image.Pixels[(y / scale) * image.Width + x / scale];
         ImageCodec.WritePng(cropPath, new RasterImage(width, height, 1, pixels));
-        var shown = keepRows == rows && keepColumns == columns ? $"all {rows} rows × {columns} columns"
-            : $"the first {keepRows} of {rows} rows × {keepColumns} of {columns} columns";
-        return (cropPath, $"; {shown} of {tile} px images, enlarged {scale}×");
+        static string Part(int kept, int all, string what) => kept == all ? $"all {all} {what}" : $"the first {kept} of {all} {what}";
+        return (cropPath, $"; {Part(keepRows, rows, "rows")} and {Part(keepColumns, columns, "columns")} of {tile} px images, enlarged {scale}×");
     }
 
     private static double Get(JsonObject o, string key) => o[key] is JsonValue v && v.TryGetValue<double>(out var d) ? d : double.NaN;
