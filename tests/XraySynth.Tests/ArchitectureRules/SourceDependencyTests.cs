@@ -17,7 +17,7 @@ public class SourceDependencyTests
     [Fact]
     public void Namespaces_HaveNoCycles_CountingConstantsNameofAndCrefs()
     {
-        var graph = SourceGraph();
+        var graph = SourceGraph();   // a copy of its own: the compiled edges are added to it below
         Assert.Contains("XraySynth.Gan.Networks", graph["XraySynth.Gan.Training"].Keys); // the graph is real
         foreach (var (from, edges) in LayeringTests.CompiledGraph())
         {
@@ -29,6 +29,34 @@ public class SourceDependencyTests
         Assert.True(cycles.Count == 0, "namespace cycles (each group reaches itself):\n" + string.Join("\n", cycles.Select(c =>
             string.Join(", ", c) + "\n  " + string.Join("\n  ", c.SelectMany(a => c.Where(b => graph[a].ContainsKey(b))
                 .Select(b => $"{a} -> {b}: {graph[a][b]}"))))));
+    }
+
+    private static readonly Lazy<Dictionary<string, Dictionary<string, string>>> Sources = new(SourceGraph);
+
+    /// <summary>
+    /// The layering rules of <see cref="LayeringTests"/>, checked on what the sources name as well: the compiled code
+    /// cannot show a <c>typeof</c> (ArchUnitNET does not see it), a constant, a <c>nameof</c> or a <c>cref</c>. A layer
+    /// (the namespace and its sub-namespaces) may name only types of the namespaces listed (each with its sub-namespaces).
+    /// </summary>
+    [Theory]
+    [InlineData("XraySynth.Runtime", "")]
+    [InlineData("XraySynth.Imaging", "XraySynth.Runtime")]
+    [InlineData("XraySynth.Data", "XraySynth.Imaging XraySynth.Runtime")]
+    [InlineData("XraySynth.Statistics", "XraySynth.Runtime")]
+    [InlineData("XraySynth.Weights", "XraySynth.Runtime")]
+    [InlineData("XraySynth.Gan.Networks", "XraySynth.Runtime")]
+    [InlineData("XraySynth.Classifier", "XraySynth.Runtime XraySynth.Imaging XraySynth.Data XraySynth.Statistics XraySynth.Weights")]
+    public void Layers_NameOnlyTheLayersBelow_InTheSourcesToo(string layer, string allowed)
+    {
+        static bool In(string ns, string under) => ns == under || ns.StartsWith(under + ".", StringComparison.Ordinal);
+        var may = allowed.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var graph = Sources.Value;
+        Assert.Contains(graph.Keys, ns => In(ns, layer));   // the layer exists
+        var bad = graph.Where(kv => In(kv.Key, layer))
+            .SelectMany(kv => kv.Value.Where(e => !In(e.Key, layer) && !may.Any(m => In(e.Key, m)))
+                .Select(e => $"{kv.Key} -> {e.Key}: {e.Value}"))
+            .ToList();
+        Assert.True(bad.Count == 0, $"{layer} names types it may not:\n" + string.Join("\n", bad));
     }
 
     /// <summary>namespace → namespace whose type it names → one place where it does ("file:line Type").</summary>
