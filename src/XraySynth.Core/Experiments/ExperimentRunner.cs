@@ -82,7 +82,8 @@ public sealed class ExperimentRunner
         var marker = Json.Deserialize<Marker>(File.ReadAllText(path));
         if (marker?.Key == s.Key) return true;
         throw new DataException($"{s.Dir} was finished with other settings than this config asks for (stage '{s.Name}'). " +
-                                "fix: use another --runs or experiment name, or delete that folder to recompute it.");
+                                "fix: delete that folder to recompute the stage, or write the study to another folder " +
+                                "(experiment --runs DIR or another experiment name; demo --out DIR).");
     }
 
     private static string Hash(params object?[] parts) =>
