@@ -55,7 +55,11 @@ public static class GanTrainCommand
     /// </summary>
     private sealed record TrainOption(GanOption Declared, IReadOnlyList<Option> Options, Func<ParseResult, object?> Value)
     {
-        public bool IsGiven(ParseResult parse) => Options.Any(o => parse.GetResult(o) is not null);
+        public bool IsGiven(ParseResult parse) => Options.Any(o => Given(parse, o));
+
+        /// <summary>On the command line: a result System.CommandLine made up for an option left off (a flag's
+        /// false) is implicit, and must not count as a change on resume.</summary>
+        private static bool Given(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
 
         public static TrainOption Of(GanOption declared)
         {
@@ -100,7 +104,7 @@ public static class GanTrainCommand
             if (declared.Alias is { } alias)
                 options.Add(Make(alias, hidden: true));
             return new TrainOption(declared, options,
-                result => options.Where(o => result.GetResult(o) is not null).Select(o => (object?)result.GetValue(o)).Last());
+                result => options.Where(o => Given(result, o)).Select(o => (object?)result.GetValue(o)).Last());
         }
     }
 

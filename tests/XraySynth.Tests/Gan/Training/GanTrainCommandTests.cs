@@ -65,4 +65,17 @@ public class GanTrainCommandTests
             "--device", "cpu"));
         Assert.Contains("--batch 4 (the run has 8)", ex.Message);
     }
+
+    [Fact]
+    public void GanTrain_ResumeOfAMirroredRunWithoutRepeatingItsFlags_Continues()
+    {
+        // A flag left off on resume is not given: only what is on the command line may conflict with the run.
+        using var tmp = new TempDir();
+        var zip = GanDatasets.Zip(tmp.Combine("d.zip"), count: 8, size: 16);
+        Assert.Equal(0, Invoke("--data", zip, "--runs", tmp.Combine("runs"), "--cfg", "smoke", "--kimg", "0.008",
+            "--mirror", "--device", "cpu").Code);
+        var (code, output) = Invoke("--runs", tmp.Combine("runs"), "--resume", "latest", "--kimg", "0.016", "--device", "cpu");
+        Assert.Equal(0, code);
+        Assert.Contains("trained to kimg 0.016", output);
+    }
 }
