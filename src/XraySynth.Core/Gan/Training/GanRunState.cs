@@ -130,7 +130,7 @@ internal sealed class GanRunState : IDisposable
         var converted = report.Converted.Count > 0
             ? $" ({string.Join(", ", report.Converted.Take(4))}{(report.Converted.Count > 4 ? ", ..." : "")})" : "";
         say($"transfer from {source}: {report.Copied.Count} tensors copied, {report.Converted.Count} converted by the " +
-            $"channel rule{converted}, {report.Fresh.Count} fresh (new label path); ADA speed 100 kimg, no G_ema ramp-up" +
+            $"channel rule{converted}, {report.Fresh.Count} fresh (new label path); ADA speed 100 kimg, G_ema ramp-up from the transfer's start" +
             (setup.D.FreezeLayers > 0 ? $", Freeze-D {setup.D.FreezeLayers} layers" : ""));
     }
 

@@ -118,8 +118,8 @@ public sealed record GanTrainOptions
     /// <summary>null = from scratch. A path (a published name is resolved to its cached file before training).</summary>
     [GanOption("Start from pretrained networks: an official StyleGAN2 network pickle (read without running its code), a " +
         "snapshot folder or a published name (ffhq256, ...). The architecture comes from the source; RGB weights become " +
-        "grey by luma; a new label embedding starts fresh; the resolution must match. ADA speed 100 kimg, no G_ema " +
-        "ramp-up (as the official resume).", HelpName = "PKL|SNAPSHOT")]
+        "grey by luma; a new label embedding starts fresh; the resolution must match. ADA speed 100 kimg (as the " +
+        "official resume); G_ema's ramp-up restarts with the transfer.", HelpName = "PKL|SNAPSHOT")]
     public string? Transfer { get; init; }
 
     [GanOption("Freeze-D: the N discriminator layers nearest the image keep their weights (official --freezed).",
