@@ -82,7 +82,7 @@ public sealed class GanExportTests : IDisposable
         Assert.Equal((512, 32, 256, "skip"), ((int)synthesis["channel_base"]!, (int)synthesis["channel_max"]!, (int)synthesis["conv_clamp"]!, (string)synthesis["architecture"]!));
         var d = (Hashtable)table["D_kwargs"]!;
         Assert.Equal("resnet", d["architecture"]);
-        Assert.Equal(4, (int)((Hashtable)d["epilogue_kwargs"]!)["mbstd_group_size"]!);
+        Assert.Equal(NetworkPresets.SmokeMbstdGroup, (int)((Hashtable)d["epilogue_kwargs"]!)["mbstd_group_size"]!);
         // The official Discriminator passes w_avg_beta=None to its mapping itself: a second one would be a TypeError.
         Assert.False(((Hashtable)d["mapping_kwargs"]!).ContainsKey("w_avg_beta"));
     }
