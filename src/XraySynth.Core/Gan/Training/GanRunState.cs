@@ -130,7 +130,8 @@ internal sealed class GanRunState : IDisposable
         var converted = report.Converted.Count > 0
             ? $" ({string.Join(", ", report.Converted.Take(4))}{(report.Converted.Count > 4 ? ", ..." : "")})" : "";
         say($"transfer from {source}: {report.Copied.Count} tensors copied, {report.Converted.Count} converted by the " +
-            $"channel rule{converted}, {report.Fresh.Count} fresh (new label path); ADA speed 100 kimg, G_ema ramp-up from the transfer's start" +
+            $"channel rule{converted}, {report.Fresh.Count} fresh (new label path); ADA speed 100 kimg, " +
+            (setup.Preset.EmaRampup is { } ramp ? $"G_ema ramp-up {ramp} from the transfer's start" : "no G_ema ramp-up (the preset has none)") +
             (setup.D.FreezeLayers > 0 ? $", Freeze-D {setup.D.FreezeLayers} layers" : ""));
     }
 

@@ -119,7 +119,7 @@ public sealed record GanTrainOptions
     [GanOption("Start from pretrained networks: an official StyleGAN2 network pickle (read without running its code), a " +
         "snapshot folder or a published name (ffhq256, ...). The architecture comes from the source; RGB weights become " +
         "grey by luma; a new label embedding starts fresh; the resolution must match. ADA speed 100 kimg (as the " +
-        "official resume); G_ema's ramp-up restarts with the transfer.", HelpName = "PKL|SNAPSHOT")]
+        "official resume); G_ema's ramp-up is the preset's, restarted with the transfer (the paper presets have none).", HelpName = "PKL|SNAPSHOT")]
     public string? Transfer { get; init; }
 
     [GanOption("Freeze-D: the N discriminator layers nearest the image keep their weights (official --freezed).",
