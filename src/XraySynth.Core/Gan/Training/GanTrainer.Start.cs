@@ -84,11 +84,21 @@ public sealed partial class GanTrainer
             CheckResumedData(data, trainedOn, reader.Directory, options.Data!, run, say);
             // A transfer run's networks came from its source; the snapshot holds them.
             var setup = BuildSetup(options, data, options.Transfer is null ? null : new NetworkConfigs(architecture.G, architecture.D));
+            // A run started before its preset's minibatch-stddev group changed (smoke: 4, then 16) continues with the
+            // group it was trained with: the group holds no weights, and an exact resume keeps it.
+            if (setup.D != architecture.D && setup.D with { MbstdGroupSize = architecture.D.MbstdGroupSize } == architecture.D)
+            {
+                var note = $"the networks keep the minibatch-stddev group of {architecture.D.MbstdGroupSize?.ToString() ?? "the whole minibatch"} " +
+                           $"they were trained with (--cfg {options.Cfg} now uses {setup.D.MbstdGroupSize?.ToString() ?? "the whole minibatch"} for new runs)";
+                say?.Invoke(note);
+                run.Log(note);
+                setup = setup with { D = architecture.D };
+            }
             if (setup.G != architecture.G || setup.D != architecture.D)
             {
                 throw new DataException(
                     $"--resume: the networks in {reader.Directory} differ from the ones --cfg {options.Cfg} builds for this " +
-                    $"data (G: {DescribeArchitecture(architecture.G)} vs {DescribeArchitecture(setup.G)}). fix: resume with " +
+                    $"data ({(setup.G != architecture.G ? $"G: {DescribeArchitecture(architecture.G)} vs {DescribeArchitecture(setup.G)}" : $"D: {DescribeArchitecture(architecture.D)} vs {DescribeArchitecture(setup.D)}")}). fix: resume with " +
                     "the options and data the run was started with.");
             }
             Warn(run, data.Warnings, say);
@@ -196,6 +206,10 @@ public sealed partial class GanTrainer
         }
     }
 
+    private static string DescribeArchitecture(DiscriminatorConfig d) =>
+        $"{d.ImgResolution}px, {d.ImgChannels} ch, c_dim {d.CDim}, channel_base {d.ChannelBase}, channel_max {d.ChannelMax}, " +
+        $"{d.Architecture.ToString().ToLowerInvariant()}, mbstd group {d.MbstdGroupSize?.ToString() ?? "all"}, Freeze-D {d.FreezeLayers}";
+
     private static string DescribeArchitecture(GeneratorConfig g) =>
         $"{g.ImgResolution}px, {g.ImgChannels} ch, c_dim {g.CDim}, z {g.ZDim}, channel_base {g.Synthesis.ChannelBase}, " +
         $"{g.Mapping.NumLayers} mapping layers";
@@ -203,10 +217,10 @@ public sealed partial class GanTrainer
     /// <summary>
     /// Hyper-parameters and networks of resolved options on a dataset (checks batch against mbstd). A transfer
     /// (<paramref name="transferNets"/>: the source's architecture) moves ADA's p at ada_kimg 100, as the official
-    /// resume does, but keeps the preset's G_ema ramp-up (auto, cifar, smoke; the paper presets have none), counted from
-    /// the transfer's first image: the official resume drops it, and then G_ema averages the source's weights into the new ones for several half-lives — measured at
-    /// 64 px (docs/benchmarks.md), a transfer onto the source's own data went from FID 35.8 to 51.2 in 6 kimg without
-    /// the ramp-up and to 32.6 with it.
+    /// resume does, but keeps the preset's G_ema ramp-up (auto, cifar, smoke; the paper presets have none), counted
+    /// from the transfer's first image. The official resume drops it, and then G_ema averages the source's weights into
+    /// the new ones for several half-lives: measured at 64 px (docs/benchmarks.md), a transfer onto the source's own
+    /// data went from FID 35.8 to 51.2 in 6 kimg without the ramp-up and to 32.6 with it.
     /// </summary>
     internal static GanTrainSetup BuildSetup(GanTrainOptions o, TrainingSet data, NetworkConfigs? transferNets = null)
     {

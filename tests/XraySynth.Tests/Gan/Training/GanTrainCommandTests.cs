@@ -1,7 +1,9 @@
 using System.CommandLine;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using XraySynth.Cli.Commands;
 using XraySynth.Data;
+using XraySynth.Gan.Snapshot;
 using XraySynth.Runtime;
 using XraySynth.Tests.Support;
 
@@ -77,5 +79,32 @@ public class GanTrainCommandTests
         var (code, output) = Invoke("--runs", tmp.Combine("runs"), "--resume", "latest", "--kimg", "0.016", "--device", "cpu");
         Assert.Equal(0, code);
         Assert.Contains("trained to kimg 0.016", output);
+    }
+
+    [Fact]
+    public void GanTrain_ResumeOfARunWithAnOlderMbstdGroup_KeepsItsGroup()
+    {
+        // A smoke run from before the preset's group went from 4 to 16: its snapshot says 4 (digest recomputed, as the
+        // old version wrote it). The resume continues with 4 and says so; any other architecture change is refused.
+        using var tmp = new TempDir();
+        var zip = GanDatasets.Zip(tmp.Combine("d.zip"), count: 8, size: 16);
+        Assert.Equal(0, Invoke("--data", zip, "--runs", tmp.Combine("runs"), "--cfg", "smoke", "--kimg", "0.008", "--device", "cpu").Code);
+        var run = Directory.GetDirectories(tmp.Combine("runs")).Single();
+        var manifestPath = Path.Combine(Directory.GetDirectories(run, "network-snapshot-*").Single(), "snapshot.json");
+        var manifest = JsonSerializer.Deserialize<SnapshotManifest>(File.ReadAllText(manifestPath), SnapshotManifest.JsonOptions)!;
+        var networks = manifest.Sections[GanSnapshot.NetworksSection].GetRawText();
+        Assert.Contains($"\"mbstd_group_size\": {XraySynth.Gan.Networks.NetworkPresets.SmokeMbstdGroup}", networks);
+        var old = networks.Replace($"\"mbstd_group_size\": {XraySynth.Gan.Networks.NetworkPresets.SmokeMbstdGroup}", "\"mbstd_group_size\": 4");
+        manifest.Sections[GanSnapshot.NetworksSection] = JsonDocument.Parse(old).RootElement.Clone();
+        manifest = manifest with { ManifestSha256 = null };
+        manifest = manifest with { ManifestSha256 = manifest.ComputeDigest() };
+        File.WriteAllText(manifestPath, JsonSerializer.Serialize(manifest, SnapshotManifest.JsonOptions));
+
+        var (code, output) = Invoke("--runs", tmp.Combine("runs"), "--resume", "latest", "--kimg", "0.016", "--device", "cpu");
+        Assert.Equal(0, code);
+        Assert.Contains("keep the minibatch-stddev group of 4", output);
+        Assert.Contains("trained to kimg 0.016", output);
+        var resumed = File.ReadAllText(Path.Combine(Directory.GetDirectories(run, "network-snapshot-*").OrderBy(d => d).Last(), "snapshot.json"));
+        Assert.Contains("\"mbstd_group_size\": 4", resumed);
     }
 }
