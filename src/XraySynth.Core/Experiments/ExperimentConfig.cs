@@ -37,7 +37,7 @@ public sealed record GanConfig : IConfigExtraKeys
 {
     /// <summary>"conditional" (one model for both classes), "per-class" (one model per class), or "snapshots" (reuse).</summary>
     public string Mode { get; init; } = "conditional";
-    /// <summary>Training preset (auto, stylegan2, paper256, ..., smoke).</summary>
+    /// <summary>Training preset (auto, stylegan2, paper256, ..., small, smoke).</summary>
     public string Cfg { get; init; } = "auto";
     public int Kimg { get; init; } = 5000;
     /// <summary>Minibatch size (null: the preset's).</summary>

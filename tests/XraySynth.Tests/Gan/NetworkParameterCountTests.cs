@@ -82,6 +82,28 @@ public class NetworkParameterCountTests
     }
 
     /// <summary>
+    /// Our small preset as the demo builds it: 32 px, 1 channel, 2 classes, z and w 32, 2 mapping layers in G and D,
+    /// channel base 1024 at most 64 (64 channels at 4–16 px, 32 at 32 px).
+    /// G: mapping embed 2·32 + 32 = 96, fc0 (64→32) 2,080, fc1 1,056 → 3,232; b4: const 1,024, conv1 (64→64)
+    /// 2,112 + 36,864 + 1 + 64 = 39,041, torgb (64→1) 2,112 + 64 + 1 = 2,177 → 42,242; b8, b16: 2 × 39,041 + 2,177
+    /// = 80,259 each; b32: conv0 (64→32) 2,112 + 18,432 + 1 + 32 = 20,577, conv1 (32→32) 1,056 + 9,216 + 1 + 32
+    /// = 10,305, torgb 1,056 + 32 + 1 = 1,089 → 31,971. Total 237,963.
+    /// D: b32 fromrgb 64, conv0 9,248, conv1 (32→64) 18,496, skip 2,048 → 29,856; b16, b8: 2 × 36,928 + 4,096
+    /// = 77,952 each; epilogue conv (65→64) 37,504, fc (1024→64) 65,600, out (64→cmap 64) 4,160 → 107,264; mapping
+    /// embed 2·64 + 64 = 192 + 2 × 4,160 → 8,512. Total 301,536.
+    /// </summary>
+    [Fact]
+    public void SmallPreset32_ParameterCounts_MatchDerivation()
+    {
+        var cfg = NetworkPresets.Create("small", 32, 1, cDim: 2);
+        using var g = new Generator(cfg.G);
+        using var d = new Discriminator(cfg.D);
+        Assert.Equal(237_963, Count(g));
+        Assert.Equal(301_536, Count(d));
+        Assert.Equal(NetworkPresets.SmokeMbstdGroup, cfg.D.MbstdGroupSize);
+    }
+
+    /// <summary>
     /// 64 px, 1 channel, channel_base 16384 (512 channels up to 32 px, 256 at 64 px), 8 mapping layers.
     /// G: 8 × 262,656 = 2,101,248; b4: 8,192 + 2,622,465 + torgb (512→1: 262,656 + 512 + 1) 263,169 = 2,893,826;
     /// b8, b16, b32: 2 × 2,622,465 + 263,169 = 5,508,099 each → 16,524,297;

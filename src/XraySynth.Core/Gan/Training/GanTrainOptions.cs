@@ -42,8 +42,8 @@ public sealed record GanTrainOptions
     /// <summary>Folder that holds the run folders.</summary>
     public required string OutRoot { get; init; }
 
-    [GanOption("Preset (smoke = tiny, for CPU tests).", Rule = typeof(GanOptionRules.Preset),
-        HelpName = "auto|stylegan2|paper256|paper512|paper1024|cifar|smoke")]
+    [GanOption("Preset (small = for CPU runs at 32–64 px, the demo's; smoke = tiny, for tests).", Rule = typeof(GanOptionRules.Preset),
+        HelpName = "auto|stylegan2|paper256|paper512|paper1024|cifar|small|smoke")]
     public string Cfg { get; init; } = "auto";
 
     [GanOption("Train one class-conditional model on all labels (positive and negative).")]

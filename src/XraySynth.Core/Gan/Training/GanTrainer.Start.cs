@@ -217,7 +217,7 @@ public sealed partial class GanTrainer
     /// <summary>
     /// Hyper-parameters and networks of resolved options on a dataset (checks batch against mbstd). A transfer
     /// (<paramref name="transferNets"/>: the source's architecture) moves ADA's p at ada_kimg 100, as the official
-    /// resume does, but keeps the preset's G_ema ramp-up (auto, cifar, smoke; the paper presets have none), counted
+    /// resume does, but keeps the preset's G_ema ramp-up (auto, cifar, small, smoke; the paper presets have none), counted
     /// from the transfer's first image. The official resume drops it, and then G_ema averages the source's weights into
     /// the new ones for several half-lives: measured at 64 px (docs/benchmarks.md), a transfer onto the source's own
     /// data went from FID 35.8 to 51.2 in 6 kimg without the ramp-up and to 32.6 with it.

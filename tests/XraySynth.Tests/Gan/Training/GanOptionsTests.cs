@@ -124,7 +124,7 @@ public class GanOptionsTests
         Assert.Equal("--batch 1: must be at least 2 (path-length regularisation uses half the batch).", Problem(request.With(o => o.Batch, 1)));
         Assert.Equal("--snap 0: must be at least 1 (ticks between snapshots).", Problem(request.With(o => o.Snap, 0)));
         Assert.Equal("--target 1.5: must be between 0 and 1.", Problem(request.With(o => o.Target, 1.5)));
-        Assert.Equal("--cfg big: unknown preset. fix: use auto, stylegan2, paper256, paper512, paper1024, cifar, smoke.",
+        Assert.Equal("--cfg big: unknown preset. fix: use auto, stylegan2, paper256, paper512, paper1024, cifar, small, smoke.",
             Problem(request.With(o => o.Cfg, "big")));
         Assert.StartsWith("--metrics fjd: expected fid, kid, pr, memorization", Problem(request.With(o => o.Metrics, "fjd")));
         Assert.Throws<ArgumentException>(() => request.With(GanOptions.Of(o => o.Batch), 2.5));   // the declared type only
