@@ -16,7 +16,7 @@ public static class DemoCommand
         var device = CommonOptions.Device();
         var cmd = new Command("demo",
             "Run the whole study end to end on generated phantom X-rays (no MURA download needed): phantoms -> configs/demo.json " +
-            "(prepare, a tiny conditional StyleGAN2-ADA, synthetic images, 2 classifier arms x 3 seeds, evaluation, report). " +
+            "(prepare, a small conditional StyleGAN2-ADA for 4 kimg, synthetic images, 2 classifier arms x 3 seeds, evaluation, report). " +
             "Prints where the report is. Rerunning skips finished stages.")
         {
             outDir, patients, device, CommonOptions.LibTorch(), CommonOptions.Threads(),
