@@ -24,6 +24,17 @@ public class TrainingInputTests
         Assert.Throws<ArgumentException>(() => TrainingPresets.Get("huge", 256));
     }
 
+    [Fact]
+    public void SmallPreset_IsSmokesTrainingAtBatch16WithoutStyleMixing()
+    {
+        // The values the demo's GAN was measured with (docs/benchmarks.md): smoke's gamma and G_ema, no style mixing
+        // (with it the small networks drew speckled, collapsed shapes), path length kept.
+        var smoke = TrainingPresets.Get("smoke", 32);
+        Assert.Equal(smoke with { Batch = 16, StyleMixingProb = 0 }, TrainingPresets.Get("small", 32));
+        Assert.Equal(0.0256, TrainingPresets.Get("small", 32).Gamma, 12);
+        Assert.Equal(2, TrainingPresets.Get("small", 32).PlWeight);
+    }
+
     [Theory]
     [InlineData("fixed", null, null, null, "--aug fixed needs --p")]
     [InlineData("ada", 0.3, null, null, "--p is only used with --aug fixed")]
